@@ -1,0 +1,126 @@
+"""A history: every operation a workload made and every event of a run, as plain data.
+
+In the manner of Jepsen, the workload records operations with an outcome of
+`ok`, `fail` or `unknown` (the outcome cannot be known, e.g. a timeout after the
+request was sent); faults and steps are recorded as events. Checks read a
+history and nothing else, so a verdict can be recomputed without a world.
+
+Serialised as JSON lines: one object a line, ``{"type": "op", ...}`` or
+``{"type": "event", ...}``. Times are seconds since the run's start.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Outcome = Literal["ok", "fail", "unknown"]
+OUTCOMES: tuple[Outcome, ...] = ("ok", "fail", "unknown")
+
+
+@dataclass(frozen=True)
+class Op:
+    """One client operation.
+
+    `kind` is ``write``, ``read`` or ``final-read`` (a read of the whole set at
+    the end, whose `value` is the list of values present). `target` names what
+    was driven (``orders``, ``kv``); `region` which region served it, when known.
+    """
+
+    index: int
+    process: str
+    kind: str
+    target: str
+    start: float
+    end: float
+    outcome: Outcome
+    key: str | None = None
+    value: Any = None
+    region: str | None = None
+    error: str | None = None
+
+    @property
+    def latency(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened during a run: a fault applied or reverted, a step, a note.
+
+    `kind` is one of ``fault-applied``, ``fault-reverted``, ``step``, ``note``,
+    ``probe``, ``abort``, ``decision``. Fault events carry the fault's `id` so
+    checks can pair an application with its revert.
+    """
+
+    time: float
+    kind: str
+    name: str = ""
+    id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class History:
+    """Operations and events of one run, in the order they were recorded."""
+
+    ops: list[Op] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def record(self, op: Op) -> None:
+        with self._lock:
+            self.ops.append(op)
+
+    def event(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def fault_windows(self) -> list[tuple[str, float, float | None]]:
+        """(fault id, applied at, reverted at or None) for every fault in the history."""
+        applied: dict[str, float] = {}
+        order: list[str] = []
+        reverted: dict[str, float] = {}
+        for e in self.events:
+            if e.kind == "fault-applied" and e.id:
+                applied[e.id] = e.time
+                order.append(e.id)
+            elif e.kind == "fault-reverted" and e.id:
+                reverted[e.id] = e.time
+        return [(i, applied[i], reverted.get(i)) for i in order]
+
+    # --- JSON lines -------------------------------------------------------
+    def lines(self) -> Iterator[str]:
+        for e in self.events:
+            yield json.dumps({"type": "event", **asdict(e)}, default=str)
+        for o in sorted(self.ops, key=lambda o: (o.start, o.index)):
+            yield json.dumps({"type": "op", **asdict(o)}, default=str)
+
+    def dump(self, path: str | Path) -> None:
+        Path(path).write_text("".join(line + "\n" for line in self.lines()), encoding="utf-8")
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[str]) -> History:
+        h = cls()
+        for raw in lines:
+            raw = raw.strip()
+            if not raw:
+                continue
+            obj = json.loads(raw)
+            typ = obj.pop("type")
+            if typ == "op":
+                h.ops.append(Op(**obj))
+            elif typ == "event":
+                h.events.append(Event(**obj))
+            else:
+                raise ValueError(f"unknown history line type {typ!r}")
+        return h
+
+    @classmethod
+    def load(cls, path: str | Path) -> History:
+        with open(path, encoding="utf-8") as fh:
+            return cls.from_lines(fh)

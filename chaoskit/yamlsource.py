@@ -26,10 +26,14 @@ class Source:
     name: str
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
-    def where(self, path: Path_) -> str:
-        """`file:line:col` of the deepest known prefix of `path`."""
+    def where(self, path: Path_, *, key: bool = False) -> str:
+        """`file:line:col` of the deepest known prefix of `path` (of its key if `key`)."""
         p = tuple(path)
+        if key and p in self.key_positions:
+            line, col = self.key_positions[p]
+            return f"{self.name}:{line}:{col}"
         while p and p not in self.positions:
             p = p[:-1]
         line, col = self.positions.get(p, (1, 1))
@@ -54,6 +58,7 @@ def _walk(loader: _Loader, node: yaml.Node, path: Path_, src: Source, problems: 
                 problems.append(Problem(f"duplicate key {key!r}", _mark(src, key_node)))
                 continue
             kpath = (*path, str(key) if not isinstance(key, int) else key)
+            src.key_positions[kpath] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _walk(loader, value_node, kpath, src, problems)
             # Point a key's problems at the key when its value is a collection.
             if isinstance(value_node, (yaml.MappingNode, yaml.SequenceNode)):
@@ -108,9 +113,10 @@ def validation_problems(exc: ValidationError, src: Source) -> list[Problem]:
         path = tuple(x for x in loc if isinstance(x, int) or not _is_tag(x, loc, src))
         dotted = ".".join(str(x) for x in loc) or "(top level)"
         msg = err["msg"]
-        if err["type"] == "extra_forbidden":
+        at_key = err["type"] == "extra_forbidden"
+        if at_key:
             msg = f"unknown key {loc[-1]!r}"
-        out.append(Problem(f"{dotted}: {msg}", src.where(path)))
+        out.append(Problem(f"{dotted}: {msg}", src.where(path, key=at_key)))
     return out
 
 

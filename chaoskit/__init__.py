@@ -1,0 +1,3 @@
+"""chaoskit: chaos testing for local failover."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,314 @@
+"""Topology models and loader.
+
+A topology names the regions, the key-value store and the services of a world.
+Every region gets the same services; each service and the store is an
+*endpoint*, reached at ``<endpoint>.<region>.<domain>`` through that region's
+Toxiproxy. Validation errors point at file:line:column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from chaoskit.errors import Problem, TopologyError
+from chaoskit.yamlsource import Source, parse_yaml, read_yaml, validation_problems
+
+DEFAULT_TOPOLOGY_PATH = Path(__file__).with_name("default.yaml")
+
+LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# Names the world itself uses for its containers and proxies.
+RESERVED = {"coredns", "toxiproxy", "kv", "reaper", "tools", "agent", "replication", "dns"}
+# Ports on every Toxiproxy that endpoints may not take.
+RESERVED_PORTS = {8474: "the Toxiproxy API", 16379: "the replication link"}
+DNS_PROXY_BASE = 15300  # 15300 + view index: DNS through Toxiproxy, for slow answers
+MAX_REGIONS = 8
+
+
+def check_label(value: str, what: str) -> str:
+    if not isinstance(value, str) or not LABEL.match(value):
+        raise ValueError(
+            f"{what} {value!r} is not a valid DNS label "
+            "(lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')"
+        )
+    return value
+
+
+RegionName = Annotated[str, AfterValidator(lambda v: check_label(v, "region name"))]
+
+
+class Images(BaseModel):
+    """Container images; each overridable by environment variable (see `chaoskit.images`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    coredns: str | None = None
+    toxiproxy: str | None = None
+    kv: str | None = None
+    python: str | None = None
+
+
+class KV(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    port: int = Field(default=6379, ge=1, le=65535)
+
+
+class Service(BaseModel):
+    """A dependent service, run in every region.
+
+    Without `image`, the service runs chaoskit's reference implementation of the
+    same name from the services image (only ``orders`` exists). A team's own
+    service gives its `image` (and optionally `command`, `env`, `health_path`).
+    `uses` lists the endpoints it depends on; chaoskit passes their DNS names in
+    ``CHAOSKIT_ENDPOINT_<NAME>`` (its own region) and ``CHAOSKIT_ENDPOINTS_<NAME>``
+    (every region, its own first) and points its resolver at its region's CoreDNS.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    port: int = Field(default=8080, ge=1, le=65535)
+    image: str | None = None
+    command: list[str] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    uses: list[str] = Field(default_factory=list)
+    health_path: str = "/health"
+
+
+class HostPorts(BaseModel):
+    """Pinned host ports for one region (127.0.0.1); any not given is chosen free."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dns: int | None = Field(default=None, ge=1, le=65535)
+    toxiproxy: int | None = Field(default=None, ge=1, le=65535)
+    agent: int | None = Field(default=None, ge=1, le=65535)
+    endpoints: dict[str, int] = Field(default_factory=dict)
+
+
+class TopologyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "demo"
+    domain: str = "chaoskit.internal"
+    regions: list[RegionName] = Field(default_factory=lambda: ["us-east-1", "us-west-2"])
+    kv: KV = Field(default_factory=KV)
+    services: dict[str, Service] = Field(default_factory=dict)
+    images: Images = Field(default_factory=Images)
+    ports: dict[str, HostPorts] = Field(default_factory=dict)
+    subnets: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return check_label(v, "world name")
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        labels = v.split(".")
+        if len(v) > 200 or len(labels) < 2:
+            raise ValueError(f"domain {v!r} must have at least two labels, e.g. chaoskit.internal")
+        for label in labels:
+            check_label(label, "domain label")
+        return v
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("a world needs at least one region")
+        if len(v) > MAX_REGIONS:
+            raise ValueError(f"at most {MAX_REGIONS} regions, got {len(v)}")
+        return v
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A dependency reachable by DNS name in one region, through that region's Toxiproxy."""
+
+    name: str
+    region: str
+    port: int
+    kind: str  # "kv" or "service"
+    domain: str
+
+    @property
+    def dns_name(self) -> str:
+        return f"{self.name}.{self.region}.{self.domain}"
+
+    @property
+    def container(self) -> str:
+        return f"{self.name}-{self.region}"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """A validated topology. Build with `load_topology` or `default_topology`."""
+
+    model: TopologyModel
+    source: str
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def domain(self) -> str:
+        return self.model.domain
+
+    @property
+    def regions(self) -> list[str]:
+        return list(self.model.regions)
+
+    @property
+    def primary(self) -> str:
+        return self.model.regions[0]
+
+    @property
+    def services(self) -> dict[str, Service]:
+        return dict(self.model.services)
+
+    @property
+    def endpoint_names(self) -> list[str]:
+        return ["kv", *self.model.services]
+
+    @cached_property
+    def endpoints(self) -> list[Endpoint]:
+        out = []
+        for region in self.model.regions:
+            out.append(Endpoint("kv", region, self.model.kv.port, "kv", self.domain))
+            for name, svc in self.model.services.items():
+                out.append(Endpoint(name, region, svc.port, "service", self.domain))
+        return out
+
+    def endpoint(self, name: str, region: str) -> Endpoint:
+        for e in self.endpoints:
+            if e.name == name and e.region == region:
+                return e
+        raise KeyError((name, region))
+
+    def zone(self, region: str) -> str:
+        return f"{region}.{self.domain}"
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(choices)}"
+
+
+def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, r in enumerate(m.regions):
+        if r in seen:
+            problems.append(Problem(f"duplicate region {r!r}", src.where(("regions", i))))
+        seen.add(r)
+    endpoints = ["kv", *m.services]
+    ports: dict[int, str] = {m.kv.port: "kv"}
+    for port, what in RESERVED_PORTS.items():
+        if m.kv.port == port:
+            problems.append(Problem(f"kv port {port} is reserved for {what}", src.where(("kv", "port"))))
+    for name, svc in m.services.items():
+        where = src.where(("services", name))
+        try:
+            check_label(name, "service name")
+        except ValueError as exc:
+            problems.append(Problem(str(exc), where))
+        if name in RESERVED:
+            problems.append(Problem(f"service name {name!r} is reserved by chaoskit", where))
+        if name in m.regions:
+            problems.append(Problem(f"service name {name!r} is also a region name", where))
+        pwhere = src.where(("services", name, "port"))
+        if svc.port in ports:
+            problems.append(
+                Problem(f"port {svc.port} of service {name!r} collides with {ports[svc.port]!r}"
+                        " (every endpoint has its own port on the region's Toxiproxy)", pwhere)
+            )
+        elif svc.port in RESERVED_PORTS or DNS_PROXY_BASE <= svc.port < DNS_PROXY_BASE + 16:
+            problems.append(Problem(f"port {svc.port} of service {name!r} is reserved by chaoskit", pwhere))
+        ports.setdefault(svc.port, name)
+        for j, dep in enumerate(svc.uses):
+            if dep not in endpoints:
+                problems.append(
+                    Problem(f"service {name!r} uses unknown endpoint {dep!r}; {_suggest(dep, endpoints)}",
+                            src.where(("services", name, "uses", j)))
+                )
+            if dep == name:
+                problems.append(Problem(f"service {name!r} uses itself",
+                                        src.where(("services", name, "uses", j))))
+        if svc.image is None and name != "orders":
+            problems.append(Problem(
+                f"service {name!r} has no image; only 'orders' has a built-in implementation",
+                where, "give image: (and command:) for your own service"))
+    host_ports: dict[int, str] = {}
+    for region, hp in m.ports.items():
+        where = src.where(("ports", region))
+        if region not in m.regions:
+            problems.append(Problem(f"ports for unknown region {region!r}; {_suggest(region, m.regions)}", where))
+        pinned = [("dns", hp.dns), ("toxiproxy", hp.toxiproxy), ("agent", hp.agent),
+                  *[(f"endpoints.{k}", v) for k, v in hp.endpoints.items()]]
+        for k in hp.endpoints:
+            if k not in endpoints:
+                problems.append(Problem(f"ports for unknown endpoint {k!r}; {_suggest(k, endpoints)}",
+                                        src.where(("ports", region, "endpoints", k))))
+        for what, port in pinned:
+            if port is None:
+                continue
+            label = f"{region}.{what}"
+            if port in host_ports:
+                problems.append(Problem(
+                    f"host port {port} for {label} collides with {host_ports[port]}",
+                    src.where(("ports", region, *what.split(".")))))
+            host_ports.setdefault(port, label)
+    for region in m.subnets:
+        if region not in m.regions:
+            problems.append(Problem(f"subnet for unknown region {region!r}", src.where(("subnets", region))))
+    return problems
+
+
+def parse_topology(text: str, name: str = "<topology>") -> Topology:
+    src, problems = parse_yaml(text, name)
+    return _build(src, problems)
+
+
+def load_topology(path: str | Path | None = None) -> Topology:
+    """Load and validate a topology file (the default one when `path` is None)."""
+    src, problems = read_yaml(path or DEFAULT_TOPOLOGY_PATH)
+    return _build(src, problems)
+
+
+def default_topology() -> Topology:
+    return load_topology(DEFAULT_TOPOLOGY_PATH)
+
+
+def _build(src: Source, problems: list[Problem]) -> Topology:
+    if problems:
+        raise TopologyError(problems)
+    data: Any = src.data if src.data is not None else {}
+    if not isinstance(data, dict):
+        raise TopologyError([Problem("a topology must be a mapping", src.where(()))])
+    try:
+        model = TopologyModel.model_validate(data)
+    except ValidationError as exc:
+        found = validation_problems(exc, src)
+        known = list(TopologyModel.model_fields)
+        found = [
+            Problem(p.message + (f"; {_suggest(p.message.split(chr(39))[1], known)}"
+                                 if "unknown key" in p.message and p.message.count(".") == 0 else ""),
+                    p.where)
+            for p in found
+        ]
+        raise TopologyError(found) from None
+    semantic = _semantic_problems(model, src)
+    if semantic:
+        raise TopologyError(semantic)
+    return Topology(model, src.name)

@@ -1,0 +1,101 @@
+"""What faults use to reach the world: Toxiproxy clients, Docker, and DNS vantage points."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+from chaoskit.errors import ConfirmTimeout
+from chaoskit.region import World
+from chaoskit.render import Plan
+from chaoskit.toxiproxy import ToxiproxyClient
+
+T = TypeVar("T")
+
+
+class Context:
+    """A world as faults see it. One per controller; cheap to keep."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.topology = world.topology
+        self._toxiproxy: dict[str, ToxiproxyClient] = {}
+
+    @property
+    def plan(self) -> Plan:
+        return self.world.plan
+
+    def toxiproxy(self, region: str) -> ToxiproxyClient:
+        if region not in self._toxiproxy:
+            self._toxiproxy[region] = ToxiproxyClient(self.world.toxiproxy_url(region), timeout=3.0)
+        return self._toxiproxy[region]
+
+    # --- DNS, as the host sees it (host view) or as a region's clients do ---
+    def ask_host(self, region: str, name: str, qtype: str = "A", proto: str = "udp",
+                 timeout: float = 1.0) -> dict[str, Any]:
+        """Ask region's CoreDNS from the host, through its published port."""
+        addr = self.world.dns_address(region, proto)
+        q = dns.message.make_query(name, qtype)
+        q.flags |= dns.flags.RD
+        started = time.monotonic()
+        try:
+            if proto == "tcp":
+                r = dns.query.tcp(q, addr.host, port=addr.port, timeout=timeout)
+            else:
+                r = dns.query.udp(q, addr.host, port=addr.port, timeout=timeout,
+                                  ignore_trailing=True)
+        except dns.exception.Timeout:
+            return {"rcode": "TIMEOUT", "answers": [], "tc": False,
+                    "elapsed": time.monotonic() - started}
+        answers = [{"name": str(rr.name), "type": int(rr.rdtype), "ttl": rr.ttl, "value": str(item)}
+                   for rr in r.answer for item in rr]
+        return {"rcode": dns.rcode.to_text(r.rcode()), "answers": answers,
+                "tc": bool(r.flags & dns.flags.TC), "elapsed": time.monotonic() - started}
+
+    def ask_agent(self, region: str, name: str, qtype: str = "A", proto: str = "udp",
+                  timeout: float = 1.0) -> dict[str, Any]:
+        """Ask from inside `region`, through the agent, with that region's resolver."""
+        qs = urllib.parse.urlencode({"name": name, "type": qtype, "proto": proto,
+                                     "timeout": timeout})
+        with urllib.request.urlopen(f"{self.world.agent_url(region)}/dns?{qs}",
+                                    timeout=timeout + 3) as resp:
+            return dict(json.loads(resp.read()))
+
+    def generation(self, region: str) -> int:
+        from chaoskit.inworld.corefile import GENERATION_NAME
+
+        r = self.ask_host(region, GENERATION_NAME, "TXT", timeout=0.5)
+        for a in r["answers"]:
+            value = a["value"].strip('"')
+            if value.startswith("gen-"):
+                return int(value[4:])
+        return -1
+
+
+def eventually(check: Callable[[], T | None], what: str, timeout: float = 5.0,
+               interval: float = 0.01) -> T:
+    """Poll `check` until it returns something other than None, or raise ConfirmTimeout."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while True:
+        try:
+            result = check()
+            if result is not None:
+                return result
+        except (OSError, ValueError) as exc:
+            last = exc
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last})" if last else ""
+            raise ConfirmTimeout(f"{what}: not observed within {timeout:.1f}s{detail}")
+        time.sleep(interval)

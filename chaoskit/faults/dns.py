@@ -117,11 +117,11 @@ class DnsFault(Fault):
         views = [*topology.regions, HOST_VIEW]
         if spec.clients_of is not None and spec.clients_of not in views:
             problems.append(f"clients-of {spec.clients_of!r} is not a region or 'host'")
-        elif spec.clients_of and spec.clients_of != HOST_VIEW and spec.region:
-            if spec.region != spec.clients_of and spec.region not in target.zones:
-                problems.append(
-                    f"clients of {spec.clients_of} never ask {spec.region}'s CoreDNS about "
-                    f"{spec.target}: place the fault in {spec.clients_of} or in the name's region")
+        elif (spec.clients_of and spec.clients_of != HOST_VIEW and spec.region
+              and spec.region != spec.clients_of and spec.region not in target.zones):
+            problems.append(
+                f"clients of {spec.clients_of} never ask {spec.region}'s CoreDNS about "
+                f"{spec.target}: place the fault in {spec.clients_of} or in the name's region")
         problems.extend(cls._check_params(spec, topology, target))
         return problems
 

@@ -25,7 +25,6 @@ from chaoskit.images.catalogue import (
     IMAGES,
     SERVICES_IMAGE,
     TOXIPROXY_VERSION,
-    resolve_images,
 )
 
 DOCKERFILES = Path(__file__).with_name("dockerfiles")
@@ -159,7 +158,10 @@ def build_images(*, mode: str = "local", force: bool = False, log: Log = print,
     """
     client = _client()
     present = {t for img in client.images.list() for t in img.tags}
-    chosen = resolve_images("local" if mode == "local" else "auto", present=present)
+    # A role gets a local stand-in unless its official image is here already.
+    chosen = {role: (spec.local if mode == "local" or spec.official not in present else spec.official)
+              for role, spec in IMAGES.items()}
+    chosen["services"] = SERVICES_IMAGE
     wanted = only or ["base", "coredns", "toxiproxy", "kv", "services"]
     base_tag = IMAGES["python"].local
 

@@ -99,7 +99,7 @@ def query(name: str, server: str, port: int = 53, qtype: str = "A", proto: str =
                     data, _ = s.recvfrom(4096)
                     if data[:2] == packet[:2]:
                         break
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return {"rcode": "TIMEOUT", "answers": [], "tc": False,
                 "elapsed": time.monotonic() - started}
     except OSError as exc:

@@ -21,9 +21,9 @@ from typing import Any
 
 from chaoskit.errors import EnvironmentProblem, UserError, WorldError
 from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, resolve_images
+from chaoskit.region.engine import docker_client, require_compose
 from chaoskit.render import Plan, default_subnets, render_world
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, TOXIPROXY_API
-from chaoskit.region.engine import docker_client, require_compose
 from chaoskit.topology import Topology, load_topology
 
 Log = Callable[[str], None]
@@ -118,7 +118,8 @@ class World:
             p.wait(timeout=timeout)
             proc = subprocess.CompletedProcess(cmd, p.returncode, "".join(out), "")
         if check and proc.returncode != 0:
-            raise WorldError(f"docker compose {' '.join(args)} failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
+            output = (proc.stdout + proc.stderr)[-3000:]
+            raise WorldError(f"docker compose {' '.join(args)} failed:\n{output}")
         return proc
 
     def image_env(self, mode: str | None = None) -> dict[str, str]:

@@ -12,6 +12,7 @@ from chaoskit.render.coredns import render_corefile, render_zone, write_coredns
 from chaoskit.render.plan import Plan, View, default_subnets
 from chaoskit.render.toxiproxy import proxies
 
+
 class _NoAliases(yaml.SafeDumper):
     def ignore_aliases(self, data: object) -> bool:
         return True
@@ -30,7 +31,8 @@ def render_world(plan: Plan, directory: str | Path) -> Path:
         tdir.mkdir(parents=True, exist_ok=True)
         (tdir / "toxiproxy.json").write_text(json.dumps(proxies(plan, region), indent=2) + "\n")
     compose_path = root / "compose.yaml"
-    compose_path.write_text(HEADER + yaml.dump(render_compose(plan), Dumper=_NoAliases, sort_keys=False, width=120))
+    text = yaml.dump(render_compose(plan), Dumper=_NoAliases, sort_keys=False, width=120)
+    compose_path.write_text(HEADER + text)
     (root / "world.json").write_text(json.dumps(plan.to_json(), indent=2) + "\n")
     return compose_path
 

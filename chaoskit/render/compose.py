@@ -112,7 +112,7 @@ def render_compose(plan: Plan) -> dict[str, Any]:
             "depends_on": _healthy(f"coredns-{r}"),
             "labels": {**labels, "io.chaoskit.role": "agent", "io.chaoskit.region": r},
         }
-        for name, svc in topo.services.items():
+        for name in topo.services:
             services[f"{name}-{r}"] = _service(plan, name, r, labels)
 
     services["reaper"] = {

@@ -126,7 +126,7 @@ class Plan:
     def to_json(self) -> dict[str, object]:
         primary = self.topology.primary
         return {"project": self.project, "subnets": self.subnets,
-                "regions": self.topology.regions, "topology": self.topology.source,
+                "regions": self.topology.regions,
                 # How the reaper, on the first region's network, reaches each Toxiproxy.
                 "toxiproxy_internal": {r: f"http://{self.toxiproxy_ip(r, on=primary)}:{TOXIPROXY_API}"
                                        for r in self.topology.regions}}

@@ -13,9 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -253,7 +251,8 @@ def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
     for region, hp in m.ports.items():
         where = src.where(("ports", region))
         if region not in m.regions:
-            problems.append(Problem(f"ports for unknown region {region!r}; {_suggest(region, m.regions)}", where))
+            problems.append(Problem(
+                f"ports for unknown region {region!r}; {_suggest(region, m.regions)}", where))
         pinned = [("dns", hp.dns), ("toxiproxy", hp.toxiproxy), ("agent", hp.agent),
                   *[(f"endpoints.{k}", v) for k, v in hp.endpoints.items()]]
         for k in hp.endpoints:

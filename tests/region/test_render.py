@@ -1,0 +1,56 @@
+"""Rendering is pure: the same topology and subnets give the same files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from chaoskit.render import Plan, default_subnets, proxies, render_world
+from chaoskit.topology import default_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def plan() -> Plan:
+    t = default_topology()
+    return Plan(t, "chaoskit-demo", default_subnets(t))
+
+
+def test_every_published_port_is_on_loopback(tmp_path: Path) -> None:
+    compose = yaml.safe_load(render_world(plan(), tmp_path).read_text())
+    ports = [p for s in compose["services"].values() for p in s.get("ports", [])]
+    assert ports and all(p.startswith("127.0.0.1:") for p in ports)
+
+
+def test_every_container_has_a_healthcheck_or_is_one_shot(tmp_path: Path) -> None:
+    compose = yaml.safe_load(render_world(plan(), tmp_path).read_text())
+    for name, svc in compose["services"].items():
+        assert name == "tools" or "healthcheck" in svc, name
+        for dep in (svc.get("depends_on") or {}).values():
+            assert dep["condition"] in ("service_healthy", "service_completed_successfully")
+
+
+def test_subnets_skip_used_ones() -> None:
+    t = default_topology()
+    assert default_subnets(t, {"10.213.0.0/24"}) == {"us-east-1": "10.213.1.0/24",
+                                                     "us-west-2": "10.213.2.0/24"}
+
+
+def test_dependencies_go_through_toxiproxy() -> None:
+    p = plan()
+    names = {x["name"]: x for x in proxies(p, "us-west-2")}
+    assert names["kv"]["upstream"] == f"{p.kv_ip('us-west-2')}:6379"
+    assert names["replication"]["upstream"] == f"{p.kv_ip('us-east-1')}:6379"
+    assert "replication" not in {x["name"] for x in proxies(p, "us-east-1")}
+
+
+def test_committed_compose_directory_is_fresh(tmp_path: Path) -> None:
+    render_world(plan(), tmp_path)
+    for f in tmp_path.rglob("*"):
+        if f.is_file() and f.name != "world.json":
+            committed = ROOT / "compose" / f.relative_to(tmp_path)
+            assert committed.exists(), f"compose/ lacks {committed}; run `chaoskit render`"
+            assert committed.read_text() == f.read_text(), f"stale {committed}; run `chaoskit render`"
+    assert json.loads((tmp_path / "world.json").read_text())["project"] == "chaoskit-demo"

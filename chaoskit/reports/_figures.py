@@ -1,0 +1,116 @@
+"""The run's headline figures as text, the same in summary.md and report.html."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from chaoskit.checks import format_measure
+
+Tone = Literal["good", "bad", "neutral"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline: a label, its value as text, an optional line under it, and a tone."""
+
+    label: str
+    value: str
+    sub: str = ""
+    tone: Tone = "neutral"
+
+
+def seconds(value: float | None, missing: str = "—") -> str:
+    return missing if value is None else format_measure(value, "s")
+
+
+def percent(fraction: float | None) -> str:
+    return "—" if fraction is None else format_measure(round(100 * fraction, 2), "%")
+
+
+def headline_figures(summary: dict[str, Any]) -> list[Figure]:
+    """Figures from `chaoskit.checks.summary` output, in reading order."""
+    ops = summary["ops"]
+    latency = summary["latency"]
+    return [
+        Figure(
+            "Operations",
+            f"{ops['total']:,}",
+            f"ok {ops['ok']:,} · fail {ops['fail']:,} · unknown {ops['unknown']:,}",
+        ),
+        Figure("Success rate", percent(summary["success_rate"]), "of all operations"),
+        _worst_rto(summary["faults"]),
+        Figure(
+            "Latency p99",
+            seconds(latency["p99"]),
+            f"p50 {seconds(latency['p50'])} · p95 {seconds(latency['p95'])} (ok ops)",
+        ),
+        _lost_writes(summary),
+        Figure(
+            "RPO",
+            seconds(summary["rpo"], "cannot judge"),
+            "span of lost acknowledged writes",
+            "neutral" if summary["rpo"] is None else ("good" if summary["rpo"] == 0 else "bad"),
+        ),
+        Figure(
+            "Stale reads",
+            f"{summary['stale_reads']:,}",
+            f"of {summary['reads']:,} successful reads",
+            "good" if summary["stale_reads"] == 0 else "bad",
+        ),
+    ]
+
+
+def _worst_rto(faults: list[dict[str, Any]]) -> Figure:
+    if not faults:
+        return Figure("RTO", "—", "no fault injected")
+    rtos = [f["rto"] for f in faults]
+    if any(r is None for r in rtos):
+        return Figure("RTO", "never recovered", "before the end of the run", "bad")
+    worst = max(rtos)
+    sub = (
+        "worst of " + str(len(faults)) + " faults" if len(faults) > 1 else f"fault {faults[0]['fault']['id']}"
+    )
+    return Figure("RTO", seconds(worst), sub, "good" if worst == 0 else "neutral")
+
+
+def _lost_writes(summary: dict[str, Any]) -> Figure:
+    lost = summary["lost_writes"]
+    if lost is None:
+        reasons = [s["reason"] for s in summary["sets"] if s["reason"]]
+        return Figure("Lost writes", "cannot judge", reasons[0] if reasons else "no writes")
+    return Figure(
+        "Lost writes",
+        f"{lost:,}",
+        f"of {summary['acknowledged_writes']:,} acknowledged",
+        "good" if lost == 0 else "bad",
+    )
+
+
+def fault_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
+    """One row of text per fault window, for the fault tables."""
+    rows = []
+    for f in summary["faults"]:
+        fault = f["fault"]
+        rows.append(
+            {
+                "id": fault["id"],
+                "name": fault["name"] or "—",
+                "applied": f"{fault['start']:.2f} s",
+                "reverted": "not reverted" if fault["end"] is None else f"{fault['end']:.2f} s",
+                "detect": seconds(f["time_to_detect"], "no errors"),
+                "rto": seconds(f["rto"], "never recovered"),
+                "recover": "—" if fault["end"] is None else seconds(f["time_to_recover"], "never recovered"),
+                "ops": f"{f['ops']:,}",
+                "error_rate": percent(f["error_rate"]),
+                "p99": seconds(f["latency"]["p99"]),
+            }
+        )
+    return rows
+
+
+def run_time(seconds_since_start: Any) -> str:
+    """A journal or note time as text, whatever the caller put there."""
+    if isinstance(seconds_since_start, (int, float)) and not isinstance(seconds_since_start, bool):
+        return f"{seconds_since_start:.2f} s"
+    return str(seconds_since_start)

@@ -1,0 +1,76 @@
+"""summary.md: the run in a few tables, sized for a CI job summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chaoskit.reports._figures import fault_rows, headline_figures, run_time
+from chaoskit.reports._run import RunReport
+
+_OUTCOME_MARK = {"passed": "✅", "failed": "❌", "aborted": "⚠️", "error": "💥"}
+
+
+def _cell(text: str) -> str:
+    # A pipe or a newline would break the table row; a job summary renders raw HTML.
+    return (
+        text.replace("&", "&amp;")
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("\n", " ")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
+
+
+def render_markdown(report: RunReport, summary: dict[str, Any] | None = None) -> str:
+    """The Markdown summary of `report`."""
+    if summary is None:
+        summary = report.summary()
+    met = sum(v.passed for v in report.verdicts)
+    lines = [
+        f"## {_OUTCOME_MARK[report.outcome]} {_cell(report.title)}: {report.outcome}",
+        "",
+        f"Playbook `{report.playbook}` · started {report.started_at} · "
+        f"ran {report.duration:.1f} s · {met} of {len(report.verdicts)} expectations met",
+        "",
+    ]
+    if report.story.strip():
+        lines += ["> " + line if line else ">" for line in report.story.strip().splitlines()]
+        lines.append("")
+    lines += ["### Expectations", ""]
+    if report.verdicts:
+        lines += [
+            "| Expectation | Expected | Measured | Result | Detail |",
+            "|---|---|---|---|---|",
+        ]
+        for v in report.verdicts:
+            result = "✅ pass" if v.passed else "❌ fail"
+            lines.append(
+                f"| `{v.name}` | {_cell(v.expected)} | {_cell(v.measured_text)} | {result} "
+                f"| {_cell(v.detail)} |"
+            )
+    else:
+        lines.append("No expectations were judged.")
+    lines += ["", "### Fault windows", ""]
+    rows = fault_rows(summary)
+    if rows:
+        lines += [
+            "| Fault | Kind | Applied | Reverted | Detected after | RTO | Recovered after revert "
+            "| Error rate | p99 |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            lines.append(
+                f"| `{_cell(r['id'])}` | {_cell(r['name'])} | {r['applied']} | {r['reverted']} "
+                f"| {r['detect']} | {r['rto']} | {r['recover']} | {r['error_rate']} | {r['p99']} |"
+            )
+    else:
+        lines.append("No fault was injected.")
+    lines += ["", "### Headline figures", "", "| Figure | Value | |", "|---|---|---|"]
+    for f in headline_figures(summary):
+        lines.append(f"| {f.label} | **{_cell(f.value)}** | {_cell(f.sub)} |")
+    if report.notes:
+        lines += ["", "### Notes", ""]
+        lines += [f"- **{run_time(t)}** {_cell(text)}" for t, text in sorted(report.notes)]
+    lines += ["", "Details: `report.html`, `journal.json`, `history.jsonl`.", ""]
+    return "\n".join(lines)

@@ -347,11 +347,10 @@ class Faults:
         for r in self.world.topology.regions:
             eventually(lambda r=r: True if self.ctx.generation(r) >= gen else None,
                        f"CoreDNS of {r} reloading the baseline", timeout=10)
-            client = self.ctx.toxiproxy(r)
-            client.reset()
             expected = [p["name"] for p in _proxies(self.world, r)]
-            report = client.ensure_baseline(expected)
-            done["toxiproxy"][r] = str(report)
+            # ensure_baseline removes toxics and enables proxies, naming any that refuses.
+            report = self.ctx.toxiproxy(r).ensure_baseline(expected)
+            done["toxiproxy"][r] = report.to_dict()
         if confirm:
             self.world.wait_healthy(timeout=60)
             done["confirmed"] = self.confirm_baseline()

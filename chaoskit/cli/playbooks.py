@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import typer
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from chaoskit.cli._app import app, console
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from chaoskit.cli._app import app, console, err_console
+from chaoskit.errors import UserError
 
 
 @app.command()
@@ -17,3 +27,169 @@ def validate(paths: list[str] = typer.Argument(..., help="playbook files")) -> N
     if problems:
         raise PlaybookError(problems)
     console.print(f"{len(paths)} playbook(s) valid")
+
+
+def _overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
+    """--set orders.exits=none  /  --set orders.exits=failover,write-queue"""
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        service, dot, option = key.partition(".")
+        if not sep or not dot or option != "exits":
+            raise UserError(f"--set {pair!r}: expected SERVICE.exits=none or SERVICE.exits=a,b,...")
+        exits: Any = "none" if value.strip() in ("none", "") else [v.strip() for v in value.split(",")]
+        known = {"failover", "retries", "breaker", "stale-cache", "write-queue"}
+        if exits != "none" and not set(exits) <= known:
+            raise UserError(f"--set {pair!r}: unknown exits {sorted(set(exits) - known)}",
+                            hint=f"known: none, {', '.join(sorted(known))}")
+        out.setdefault(service, {})["exits"] = exits
+    return out
+
+
+def world_for(playbook: Any, world: str | None, images: str | None, keep: bool,
+              log: Any) -> tuple[Any, bool]:
+    """The world a playbook runs on: the running one, or one brought up now (started=True)."""
+    from chaoskit.region import World
+    from chaoskit.region.engine import docker_client
+
+    docker_client()
+    w = World.define(playbook.topology_path, world)
+    if w.is_running():
+        return w, False
+    log(f"bringing up {w.project}")
+    w.up(images=images)
+    return w, True
+
+
+@app.command()
+def run(
+    playbook_path: str = typer.Argument(..., metavar="PLAYBOOK", help="playbook file"),
+    report: Path = typer.Option(None, "--report", "-o", help="report directory "
+                                "(default: reports/<playbook>-<time>)"),
+    set_: list[str] = typer.Option([], "--set", help="override a service option, e.g. orders.exits=none"),
+    world: str = typer.Option(None, "--world", "-w", envvar="CHAOSKIT_WORLD", help="world name"),
+    images: str = typer.Option(None, "--images", envvar="CHAOSKIT_IMAGES", help="auto, local or official"),
+    keep: bool = typer.Option(False, "--keep", help="leave a world this run started running"),
+    json_out: bool = typer.Option(False, "--json", help="print the result as JSON"),
+) -> None:
+    """Run a playbook as a release gate: exit 0 when every expectation holds, 1 when one fails."""
+    from chaoskit.errors import PlaybookError
+    from chaoskit.playbook import load_playbook, validate_playbook
+    from chaoskit.runner import Run
+
+    problems = validate_playbook(playbook_path)
+    if problems:
+        raise PlaybookError(problems)
+    playbook = load_playbook(playbook_path)
+    services = _overrides(set_)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    report_dir = report or Path("reports") / f"{playbook.name}-{stamp}"
+    w, started = world_for(playbook, world, images, keep, lambda s: err_console.print(s))
+    try:
+        live = LiveView(playbook) if (console.is_terminal and not json_out) else None
+        listeners = [live.on_event] if live else ([] if json_out else [_print_event])
+        runner = Run(playbook, w, services=services, listeners=listeners, report_dir=report_dir)
+        if live:
+            with live.attach(runner):
+                result = runner.execute()
+        else:
+            result = runner.execute()
+    finally:
+        if started and not keep:
+            w.down()
+    if json_out:
+        print(json.dumps({"outcome": result.outcome, "reason": result.reason,
+                          "report": {k: str(v) for k, v in result.files.items()},
+                          "verdicts": [v.to_dict() for v in result.verdicts]}, indent=2))
+    else:
+        _print_result(result)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def _print_event(event: dict[str, Any]) -> None:
+    kind = event["kind"]
+    t = f"{event['time']:7.2f}s"
+    if kind == "step":
+        console.print(f"{t} step {event['index'] + 1}: {escape(event['describe'])}")
+    elif kind == "fault":
+        console.print(f"{t} fault {event['id']} {event['state']}: "
+                      f"{escape(event.get('describe') or event.get('evidence', ''))}")
+    elif kind == "probe":
+        mark = "[green]pass[/]" if event["ok"] else "[red]FAIL[/]"
+        console.print(f"{t} probe ({event['phase']}) {mark} {escape(event['probe'])}: "
+                      f"{escape(event['detail'])}")
+    elif kind in ("abort", "error"):
+        console.print(f"{t} [red]{kind}[/]: {escape(event.get('reason') or event.get('message', ''))}")
+    elif kind == "note":
+        console.print(f"{t} note: {escape(event['text'])}")
+    elif kind == "run" and event["state"] == "started":
+        console.print(f"{t} run of {event['playbook']} on {event['world']}")
+
+
+def _print_result(result: Any) -> None:
+    t = Table(show_edge=False, title="expectations", title_justify="left")
+    t.add_column("")
+    t.add_column("expectation")
+    t.add_column("expected")
+    t.add_column("measured")
+    for v in result.verdicts:
+        t.add_row("[green]pass[/]" if v.passed else "[red]FAIL[/]", v.name, v.expected,
+                  v.measured_text)
+    console.print(t)
+    colour = "green" if result.outcome == "passed" else "red"
+    console.print(f"[bold {colour}]{result.outcome.upper()}[/]"
+                  + (f": {escape(result.reason)}" if result.reason else ""))
+    if result.files:
+        console.print(f"report: {result.report_dir}/ (report.html, summary.md, junit.xml, journal.json)")
+
+
+class LiveView:
+    """A live terminal view of a run: elapsed time, step, faults, success rate, latency."""
+
+    def __init__(self, playbook: Any) -> None:
+        self.playbook = playbook
+        self.lines: list[str] = []
+        self.runner: Any = None
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        if event["kind"] in ("step", "fault", "abort", "error", "note", "verdict"):
+            text = describe_event(event)
+            if text:
+                self.lines = (self.lines + [f"{event['time']:7.2f}s {text}"])[-12:]
+
+    def render(self) -> Any:
+        from rich.panel import Panel
+
+        snap = self.runner.snapshot() if self.runner else {}
+        rate = snap.get("recent_success")
+        faults = ", ".join(f["describe"] for f in snap.get("active_faults", [])) or "none"
+        title = escape(self.playbook.title or self.playbook.name)
+        head = (f"[bold]{title}[/]  t={snap.get('time', 0):.1f}s  "
+                f"step: {escape(snap.get('step', ''))}\nactive faults: {escape(faults)}\n"
+                f"ops {snap.get('ops', 0)}  errors {snap.get('errors', 0)}  success (3s) "
+                f"{'-' if rate is None else f'{rate:.0%}'}  p50 {snap.get('recent_p50_ms') or '-'} ms")
+        return Panel(head + "\n\n" + "\n".join(escape(x) for x in self.lines), title="chaoskit run")
+
+    @contextlib.contextmanager
+    def attach(self, runner: Any) -> Iterator[None]:
+        from rich.live import Live
+
+        self.runner = runner
+        with Live(self.render(), console=console, refresh_per_second=4, get_renderable=self.render):
+            yield
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    kind = event["kind"]
+    if kind == "step":
+        return f"step {event['index'] + 1}: {event['describe']}"
+    if kind == "fault":
+        return f"fault {event['id']} {event['state']}"
+    if kind in ("abort", "error"):
+        return f"{kind}: {event.get('reason') or event.get('message', '')}"
+    if kind == "note":
+        return f"note: {event['text']}"
+    if kind == "verdict":
+        return f"{'pass' if event['passed'] else 'FAIL'} {event['name']}: {event['measured_text']}"
+    return ""

@@ -178,6 +178,12 @@ class Faults:
                     x[0] == t["region"] and x[1] == t["proxy"] for x in taken):
                 raise FaultSpecError(f"a slow-DNS fault is already active in {t['region']}",
                                      hint="one dns.slow per region at a time")
+        # Undoing a failed second action on a container would undo the first fault's too.
+        held = {c["service"]: f["id"] for f in data["faults"] for c in f.get("containers", [])}
+        for c in change.containers:
+            if c["service"] in held:
+                raise FaultSpecError(f"container {c['service']} is already the target of fault "
+                                     f"{held[c['service']]}", hint="revert that fault first")
 
     # --- apply / undo ---------------------------------------------------------
     def _write_corefiles(self, data: dict[str, Any], regions: list[str]) -> int:

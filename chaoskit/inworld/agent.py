@@ -55,15 +55,21 @@ class Handler(BaseHTTPRequestHandler):
             if url.path == "/health":
                 self._send(200, {"status": "ok", "region": REGION})
             elif url.path == "/dns":
-                res = dnswire.query(q["name"][0], q.get("server", [RESOLVER])[0],
-                                    int(q.get("port", ["53"])[0]), q.get("type", ["A"])[0],
-                                    q.get("proto", ["udp"])[0], _float(q, "timeout", 2.0))
+                res = dnswire.query(
+                    q["name"][0],
+                    q.get("server", [RESOLVER])[0],
+                    int(q.get("port", ["53"])[0]),
+                    q.get("type", ["A"])[0],
+                    q.get("proto", ["udp"])[0],
+                    _float(q, "timeout", 2.0),
+                )
                 self._send(200, {"region": REGION, **res})
             elif url.path == "/tcp":
                 started = time.monotonic()
                 try:
-                    with socket.create_connection((q["host"][0], int(q["port"][0])),
-                                                  timeout=_float(q, "timeout", 2.0)):
+                    with socket.create_connection(
+                        (q["host"][0], int(q["port"][0])), timeout=_float(q, "timeout", 2.0)
+                    ):
                         ok, err = True, None
                 except OSError as exc:
                     ok, err = False, str(exc)
@@ -77,8 +83,7 @@ class Handler(BaseHTTPRequestHandler):
                     status, err = exc.code, None
                 except (OSError, ValueError) as exc:
                     status, err = 0, str(exc)
-                self._send(200, {"status": status, "error": err,
-                                 "elapsed": time.monotonic() - started})
+                self._send(200, {"status": status, "error": err, "elapsed": time.monotonic() - started})
             else:
                 self._send(404, {"error": f"no such endpoint {url.path}"})
         except (KeyError, ValueError) as exc:

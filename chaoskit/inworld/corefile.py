@@ -19,7 +19,7 @@ def control_block(generation: int) -> str:
     return (
         f"{CONTROL_ZONE}:53 {{\n"
         f"    template IN TXT {CONTROL_ZONE} {{\n"
-        f"        answer \"{GENERATION_NAME} 0 IN TXT gen-{generation}\"\n"
+        f'        answer "{GENERATION_NAME} 0 IN TXT gen-{generation}"\n'
         f"    }}\n"
         f"}}\n"
     )

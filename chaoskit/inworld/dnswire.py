@@ -40,7 +40,7 @@ def _read_name(msg: bytes, off: int) -> tuple[str, int]:
     for _ in range(128):
         length = msg[off]
         if length & 0xC0 == 0xC0:
-            ptr = struct.unpack(">H", msg[off:off + 2])[0] & 0x3FFF
+            ptr = struct.unpack(">H", msg[off : off + 2])[0] & 0x3FFF
             if not jumped:
                 end = off + 2
             jumped = True
@@ -50,7 +50,7 @@ def _read_name(msg: bytes, off: int) -> tuple[str, int]:
             if not jumped:
                 end = off + 1
             break
-        labels.append(msg[off + 1:off + 1 + length].decode("ascii", "replace"))
+        labels.append(msg[off + 1 : off + 1 + length].decode("ascii", "replace"))
         off += 1 + length
     return ".".join(labels) + ".", end
 
@@ -64,23 +64,28 @@ def parse_response(msg: bytes) -> dict[str, Any]:
     answers = []
     for _ in range(an):
         name, off = _read_name(msg, off)
-        rtype, _cls, ttl, rdlen = struct.unpack(">HHIH", msg[off:off + 10])
+        rtype, _cls, ttl, rdlen = struct.unpack(">HHIH", msg[off : off + 10])
         off += 10
-        rdata = msg[off:off + rdlen]
+        rdata = msg[off : off + rdlen]
         off += rdlen
         if rtype == 1 and rdlen == 4:
             value = socket.inet_ntoa(rdata)
         elif rtype == 16:
-            value = rdata[1:1 + rdata[0]].decode("utf-8", "replace") if rdata else ""
+            value = rdata[1 : 1 + rdata[0]].decode("utf-8", "replace") if rdata else ""
         else:
             value = rdata.hex()
         answers.append({"name": name, "type": rtype, "ttl": ttl, "value": value})
-    return {"id": qid, "rcode": RCODES.get(flags & 0xF, str(flags & 0xF)),
-            "tc": bool(flags & 0x0200), "answers": answers}
+    return {
+        "id": qid,
+        "rcode": RCODES.get(flags & 0xF, str(flags & 0xF)),
+        "tc": bool(flags & 0x0200),
+        "answers": answers,
+    }
 
 
-def query(name: str, server: str, port: int = 53, qtype: str = "A", proto: str = "udp",
-          timeout: float = 2.0) -> dict[str, Any]:
+def query(
+    name: str, server: str, port: int = 53, qtype: str = "A", proto: str = "udp", timeout: float = 2.0
+) -> dict[str, Any]:
     """Ask `server` once. Returns rcode, answers, tc, elapsed; ``rcode: TIMEOUT`` on no answer."""
     qid, packet = build_query(name, qtype)
     started = time.monotonic()
@@ -100,11 +105,15 @@ def query(name: str, server: str, port: int = 53, qtype: str = "A", proto: str =
                     if data[:2] == packet[:2]:
                         break
     except TimeoutError:
-        return {"rcode": "TIMEOUT", "answers": [], "tc": False,
-                "elapsed": time.monotonic() - started}
+        return {"rcode": "TIMEOUT", "answers": [], "tc": False, "elapsed": time.monotonic() - started}
     except OSError as exc:
-        return {"rcode": "ERROR", "error": str(exc), "answers": [], "tc": False,
-                "elapsed": time.monotonic() - started}
+        return {
+            "rcode": "ERROR",
+            "error": str(exc),
+            "answers": [],
+            "tc": False,
+            "elapsed": time.monotonic() - started,
+        }
     out = parse_response(data)
     out["elapsed"] = time.monotonic() - started
     if out["id"] != qid:

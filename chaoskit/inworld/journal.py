@@ -73,8 +73,9 @@ def locked(world_dir: str | Path) -> Iterator[dict[str, Any]]:
         os.close(fd)
 
 
-def renew_lease(world_dir: str | Path, holder: str, ttl: float = LEASE_TTL,
-                info: dict[str, Any] | None = None) -> None:
+def renew_lease(
+    world_dir: str | Path, holder: str, ttl: float = LEASE_TTL, info: dict[str, Any] | None = None
+) -> None:
     with locked(world_dir) as data:
         lease = data["leases"].setdefault(holder, {})
         lease.update(info or {})

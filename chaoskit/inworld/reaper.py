@@ -61,8 +61,9 @@ def docker(method: str, path: str, body: Any = None) -> tuple[int, Any]:
 
 
 def container_of(service: str) -> str | None:
-    flt = json.dumps({"label": [f"com.docker.compose.project={PROJECT}",
-                                f"com.docker.compose.service={service}"]})
+    flt = json.dumps(
+        {"label": [f"com.docker.compose.project={PROJECT}", f"com.docker.compose.service={service}"]}
+    )
     status, body = docker("GET", "/containers/json?all=1&filters=" + urllib.request.quote(flt))
     if status == 200 and body:
         return str(body[0]["Id"])
@@ -73,9 +74,12 @@ def toxiproxy(region: str, method: str, path: str, body: Any = None) -> int:
     world = json.loads((WORLD / "world.json").read_text())
     url = world["toxiproxy_internal"][region] + path
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json",
-                                          "User-Agent": "chaoskit-reaper"})
+    req = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", "User-Agent": "chaoskit-reaper"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return int(resp.status)
@@ -89,8 +93,9 @@ def undo(fault: dict[str, Any], data: dict[str, Any]) -> list[str]:
     for region in fault.get("dns_blocks", {}):
         try:
             data["generation"] += 1
-            corefile.write_corefile(WORLD / "regions" / region / "coredns",
-                                    journal.dns_blocks(data, region), data["generation"])
+            corefile.write_corefile(
+                WORLD / "regions" / region / "coredns", journal.dns_blocks(data, region), data["generation"]
+            )
             cid = container_of(f"coredns-{region}")
             if cid:
                 docker("POST", f"/containers/{cid}/kill?signal=SIGUSR1")
@@ -98,8 +103,7 @@ def undo(fault: dict[str, Any], data: dict[str, Any]) -> list[str]:
             errors.append(f"corefile {region}: {exc}")
     for toxic in fault.get("toxics", []):
         try:
-            status = toxiproxy(toxic["region"], "DELETE",
-                               f"/proxies/{toxic['proxy']}/toxics/{toxic['name']}")
+            status = toxiproxy(toxic["region"], "DELETE", f"/proxies/{toxic['proxy']}/toxics/{toxic['name']}")
             if status not in (200, 204, 404):
                 errors.append(f"toxic {toxic['name']}: HTTP {status}")
         except OSError as exc:
@@ -117,8 +121,11 @@ def undo(fault: dict[str, Any], data: dict[str, Any]) -> list[str]:
             continue
         action = change["undo"]
         if action == "connect":
-            status, _ = docker("POST", f"/networks/{change['network']}/connect",
-                               {"Container": cid, "EndpointConfig": change.get("endpoint") or {}})
+            status, _ = docker(
+                "POST",
+                f"/networks/{change['network']}/connect",
+                {"Container": cid, "EndpointConfig": change.get("endpoint") or {}},
+            )
         else:
             status, _ = docker("POST", f"/containers/{cid}/{action}")
         if status not in (204, 304, 200, 409):
@@ -140,15 +147,18 @@ def sweep() -> list[dict[str, Any]]:
         data["faults"] = [f for f, _ in keep]
         for fault, why in due:
             errors = undo(fault, data)
-            record = {"id": fault["id"], "fault": fault.get("spec", {}).get("fault"),
-                      "reason": why, "at": now, "errors": errors}
+            record = {
+                "id": fault["id"],
+                "fault": fault.get("spec", {}).get("fault"),
+                "reason": why,
+                "at": now,
+                "errors": errors,
+            }
             reaped.append(record)
-            print(f"reaped {fault['id']}: {why}" + (f" (errors: {errors})" if errors else ""),
-                  flush=True)
+            print(f"reaped {fault['id']}: {why}" + (f" (errors: {errors})" if errors else ""), flush=True)
         data["reaped"] = (data.get("reaped", []) + reaped)[-50:]
         live = {f.get("holder") for f in data["faults"]}
-        data["leases"] = {h: v for h, v in data["leases"].items()
-                          if h in live or v.get("expires", 0) > now}
+        data["leases"] = {h: v for h, v in data["leases"].items() if h in live or v.get("expires", 0) > now}
     return reaped
 
 

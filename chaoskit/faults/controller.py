@@ -10,7 +10,7 @@ Order of operations, so nothing is ever left behind:
 2. it is applied, then confirmed on the wire; if either fails it is reverted;
 3. revert removes it from the journal, undoes it, and confirms the baseline.
 While faults are held a heartbeat renews the lease; if the process dies, the
-reaper inside the world reverts them once the lease lapses (10 s).
+reaper inside the world reverts them once the lease lapses (8 s).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from chaoskit.inworld.corefile import write_corefile
 from chaoskit.region import World
 from chaoskit.toxiproxy import ToxiproxyNotFound, parse_attributes
 
-HEARTBEAT_S = 2.0
+HEARTBEAT_S = 1.0
 Log = Callable[[str], None]
 
 

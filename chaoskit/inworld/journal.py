@@ -29,7 +29,7 @@ from typing import Any
 
 JOURNAL = "faults.json"
 LOCK = "faults.lock"
-LEASE_TTL = 10.0
+LEASE_TTL = 8.0
 
 
 def empty() -> dict[str, Any]:

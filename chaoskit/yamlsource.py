@@ -44,7 +44,18 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
+MAX_VALUES = 100_000
+MAX_BYTES = 1_000_000
+
+
+class _TooBig(Exception):
+    pass
+
+
 def _walk(loader: _Loader, node: yaml.Node, path: Path_, src: Source, problems: list[Problem]) -> Any:
+    # Aliases are copies once read: a few hundred bytes can expand to billions of values.
+    if len(src.positions) > MAX_VALUES:
+        raise _TooBig
     src.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -77,6 +88,8 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Source, list[Problem]
     """Parse `text`; return the source and the problems found (never raises on bad input)."""
     src = Source(name, None)
     problems: list[Problem] = []
+    if len(text) > MAX_BYTES:
+        return src, [Problem(f"file is larger than {MAX_BYTES // 1_000_000} MB", name)]
     try:
         loader = _Loader(text)
         try:
@@ -89,6 +102,10 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Source, list[Problem]
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         problems.append(Problem(f"invalid YAML: {exc.problem or exc.context}", where))
+    except _TooBig:
+        src.data = None
+        problems.append(Problem(f"the document expands to more than {MAX_VALUES} values "
+                                "(through aliases?)", name))
     except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
         problems.append(Problem(f"invalid YAML: {exc}", name))
     return src, problems

@@ -29,7 +29,10 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            raise ValueError(f"duration {str(value)[:20]}... is longer than the 24 h limit") from None
     elif isinstance(value, str):
         m = _DURATION.match(value)
         if not m:

@@ -255,6 +255,12 @@ class Run:
                 return
             time.sleep(min(TICK, left))
 
+    def revert_due(self) -> None:
+        """Revert the faults whose `for` has run out. The run does this while it sleeps; a
+        facilitator waiting on a person calls it too, so no fault outlasts its `for`."""
+        if self.faults is not None:
+            self._revert_due()
+
     def _revert_due(self) -> None:
         assert self.faults is not None
         for fid, at in sorted(self._due_reverts.items(), key=lambda kv: kv[1]):
@@ -265,8 +271,7 @@ class Run:
     def _step(self, index: int, step: Any, method_start: float) -> None:
         assert self.faults is not None
         describe = describe_step(step)
-        if step.at is not None:
-            self._sleep_until(method_start + step.at)
+        # The facilitator sees the next step at once; a `go` given early still waits for `at`.
         if self.facilitator is not None:
             decision = self.facilitator.before_step(index, step, describe)
             self.emit("decision", step=index, describe=describe, decision=decision)
@@ -276,6 +281,8 @@ class Run:
                 raise Aborted(self.abort_reason)
             if decision == "skip":
                 return
+        if step.at is not None:
+            self._sleep_until(method_start + step.at)
         self.current = describe
         self.emit("step", index=index, describe=describe)
         self.history.event(Event(self.now(), "step", describe, detail={"index": index}))
@@ -341,7 +348,7 @@ class Run:
             if outcome != "failed":
                 outcome, reason = "aborted", str(exc) or self.abort_reason
         except KeyboardInterrupt as exc:
-            outcome, reason = "aborted", f"interrupted ({exc or 'Ctrl-C'})"
+            outcome, reason = "aborted", f"interrupted ({str(exc) or 'Ctrl-C'})"
             self.abort(reason)
         except Exception as exc:
             outcome, reason = "error", f"{type(exc).__name__}: {exc}"

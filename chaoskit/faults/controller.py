@@ -285,9 +285,11 @@ class Faults:
         with self._lock:
             active = self.active.pop(fid, None)
             fault = active.fault if active else None
+            started = time.monotonic()
             result = self._revert_record(fid, fault, confirm=True)
             if active:
                 active.reverted_at = time.time()
+                active.extra["revert_took"] = time.monotonic() - started
                 active.revert_evidence = result
                 self.log(f"{fid}: reverted; baseline seen: {result}")
                 if self.on_event:

@@ -229,7 +229,10 @@ class Run:
         return threads
 
     def _on_fault(self, kind: str, active: ActiveFault) -> None:
-        t = self.now()
+        # The fault took effect when it was applied (or its revert began), not when the
+        # confirmation came back: checks measure from there.
+        took = active.confirmed_in if kind == "fault-applied" else active.extra.get("revert_took", 0.0)
+        t = max(0.0, self.now() - took)
         self.history.event(Event(t, kind, active.name, id=active.id,
                                  detail={"describe": active.fault.describe()}))
         if kind == "fault-applied":

@@ -143,7 +143,7 @@ def _kv(p: KvProbe, world: World) -> tuple[bool, str]:
         if p.op == "ping":
             return bool(client.ping()), f"kv {p.region}: PONG"
         value = client.get(str(p.key))
-        got = value.decode() if value is not None else None
+        got = value.decode() if isinstance(value, bytes) else value
         if p.expect_value is not None:
             return got == p.expect_value, f"kv {p.region}: {p.key} = {got!r}"
         return got is not None, f"kv {p.region}: {p.key} = {got!r}"

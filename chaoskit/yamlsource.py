@@ -61,7 +61,7 @@ def _walk(loader: _Loader, node: yaml.Node, path: Path_, src: Source, problems: 
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 problems.append(Problem("mapping keys must be plain scalars", _mark(src, key_node)))
                 continue
@@ -77,7 +77,7 @@ def _walk(loader: _Loader, node: yaml.Node, path: Path_, src: Source, problems: 
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_walk(loader, item, (*path, i), src, problems) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return loader.construct_object(node, deep=True)
 
 
 def _mark(src: Source, node: yaml.Node) -> str:
@@ -97,7 +97,7 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Source, list[Problem]
             if node is not None:
                 src.data = _walk(loader, node, (), src, problems)
         finally:
-            loader.dispose()  # type: ignore[no-untyped-call]
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name

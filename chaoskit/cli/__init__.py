@@ -11,7 +11,7 @@ import sys
 import typer
 
 try:  # Typer 0.29 vendors its own copy of click
-    from typer import _click as click  # type: ignore[attr-defined]
+    from typer import _click as click  # type: ignore[attr-defined,unused-ignore]  # absent before Typer 0.29
 except ImportError:  # pragma: no cover
     import click  # type: ignore[no-redef]
 

@@ -211,7 +211,7 @@ def kinds(json_out: bool = JsonOpt) -> None:
     """Every fault chaoskit knows, with its parameters."""
     from chaoskit.faults import kinds as all_kinds
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, cls in all_kinds().items():
         params = {k: (f.description or str(f.annotation)) for k, f in cls.Params.model_fields.items()}
         rows.append({"name": name, "summary": cls.summary, "params": params,

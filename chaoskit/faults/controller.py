@@ -195,12 +195,16 @@ class Faults:
                            journal.dns_blocks(data, r), data["generation"])
         return int(data["generation"])
 
+    def _at_generation(self, region: str, gen: int) -> Callable[[], bool | None]:
+        """A check for `eventually`: True once `region`'s CoreDNS serves generation `gen`."""
+        return lambda: True if self.ctx.generation(region) >= gen else None
+
     def _reload(self, regions: list[str], gen: int) -> None:
         for r in regions:
             self.world.container(f"coredns-{r}").kill(signal="SIGUSR1")
         for r in regions:
             # A Corefile CoreDNS rejects keeps the old configuration: this times out.
-            eventually(lambda r=r: True if self.ctx.generation(r) >= gen else None,
+            eventually(self._at_generation(r, gen),
                        f"CoreDNS of {r} reloading generation {gen}", timeout=5)
 
     def _apply(self, change: Change, gen: int) -> None:
@@ -353,7 +357,7 @@ class Faults:
         for r in self.world.topology.regions:
             self.world.container(f"coredns-{r}").kill(signal="SIGUSR1")
         for r in self.world.topology.regions:
-            eventually(lambda r=r: True if self.ctx.generation(r) >= gen else None,
+            eventually(self._at_generation(r, gen),
                        f"CoreDNS of {r} reloading the baseline", timeout=10)
             expected = [p["name"] for p in _proxies(self.world, r)]
             # ensure_baseline removes toxics and enables proxies, naming any that refuses.

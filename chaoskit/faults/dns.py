@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +26,7 @@ from chaoskit.errors import ConfirmTimeout
 from chaoskit.faults.base import Change, Fault
 from chaoskit.faults.context import Context, eventually
 from chaoskit.faults.registry import register
+from chaoskit.faults.spec import FaultSpec
 from chaoskit.render.coredns import BASELINE_TTL, environment
 from chaoskit.render.plan import HOST_VIEW, View
 from chaoskit.topology import Topology
@@ -108,7 +109,7 @@ class DnsFault(Fault):
     options: ClassVar[frozenset[str]] = DNS_OPTIONS
 
     @classmethod
-    def check(cls, spec, topology):  # type: ignore[no-untyped-def,override]
+    def check(cls, spec: FaultSpec, topology: Topology) -> list[str]:
         problems: list[str] = []
         try:
             target = DnsTarget(spec.target, topology)
@@ -126,7 +127,7 @@ class DnsFault(Fault):
         return problems
 
     @classmethod
-    def _check_params(cls, spec, topology, target):  # type: ignore[no-untyped-def]
+    def _check_params(cls, spec: FaultSpec, topology: Topology, target: DnsTarget) -> list[str]:
         return []
 
     # --- placement ----------------------------------------------------------
@@ -203,7 +204,7 @@ class DnsFault(Fault):
         on = region  # host view through P's CoreDNS, or the agent's own region
         return ctx.plan.toxiproxy_ip(zone_region, on=on)
 
-    def faulty(self, ctx: Context, how: str, region: str, name: str, answer: dict) -> bool:  # type: ignore[type-arg]
+    def faulty(self, ctx: Context, how: str, region: str, name: str, answer: dict[str, Any]) -> bool:
         raise NotImplementedError
 
     def query_timeout(self) -> float:
@@ -259,10 +260,10 @@ class _Rcode(DnsFault):
     Params = DnsParams
     rcode: ClassVar[str]
 
-    def block_vars(self, ctx, placement, zone_region, view):  # type: ignore[no-untyped-def,override]
+    def block_vars(self, ctx: Context, placement: str, zone_region: str, view: View) -> dict[str, object]:
         return {"rcode": self.rcode}
 
-    def faulty(self, ctx, how, region, name, answer):  # type: ignore[no-untyped-def,override]
+    def faulty(self, ctx: Context, how: str, region: str, name: str, answer: dict[str, Any]) -> bool:
         return bool(answer["rcode"] == self.rcode)
 
 
@@ -297,7 +298,7 @@ class NoData(_Rcode):
     rcode = "NOERROR"
     summary = "an empty answer: the name exists but has no records (NODATA)"
 
-    def faulty(self, ctx, how, region, name, answer):  # type: ignore[no-untyped-def,override]
+    def faulty(self, ctx: Context, how: str, region: str, name: str, answer: dict[str, Any]) -> bool:
         return answer["rcode"] == "NOERROR" and not _a_values(answer)
 
 
@@ -310,7 +311,7 @@ class Timeout(DnsFault):
     def query_timeout(self) -> float:
         return 0.3
 
-    def faulty(self, ctx, how, region, name, answer):  # type: ignore[no-untyped-def,override]
+    def faulty(self, ctx: Context, how: str, region: str, name: str, answer: dict[str, Any]) -> bool:
         return bool(answer["rcode"] == "TIMEOUT")
 
 
@@ -320,7 +321,7 @@ class Truncate(DnsFault):
     kind = "truncate"
     summary = "UDP answers are truncated (TC), forcing clients to retry over TCP"
 
-    def faulty(self, ctx, how, region, name, answer):  # type: ignore[no-untyped-def,override]
+    def faulty(self, ctx: Context, how: str, region: str, name: str, answer: dict[str, Any]) -> bool:
         return bool(answer["tc"])
 
 
@@ -331,7 +332,7 @@ class Slow(DnsFault):
     Params = SlowParams
     summary = "slow answers that still carry the correct record (TCP through a latency toxic)"
 
-    def block_vars(self, ctx, placement, zone_region, view):  # type: ignore[no-untyped-def,override]
+    def block_vars(self, ctx: Context, placement: str, zone_region: str, view: View) -> dict[str, object]:
         return {"slow_upstream": f"{ctx.plan.toxiproxy_ip(placement)}:{ctx.plan.dns_proxy_port(view)}"}
 
     def extra_change(self, ctx: Context) -> Change:
@@ -342,9 +343,10 @@ class Slow(DnsFault):
         return Change(toxics=toxics)
 
     def query_timeout(self) -> float:
-        return 1.0 + self.params.ms / 1000 * 2
+        ms: int = self.params.ms
+        return 1.0 + ms / 1000 * 2
 
-    def faulty(self, ctx, how, region, name, answer):  # type: ignore[no-untyped-def,override]
+    def faulty(self, ctx: Context, how: str, region: str, name: str, answer: dict[str, Any]) -> bool:
         return (answer["rcode"] == "NOERROR"
                 and _a_values(answer) == [self.baseline_ip(ctx, how, region, name)]
                 and float(answer["elapsed"]) >= self.params.ms / 1000 * 0.9)
@@ -358,7 +360,7 @@ class WrongAnswer(DnsFault):
     summary = "a wrong address: a blackhole in the world's network, a chosen one, or another region's"
 
     @classmethod
-    def _check_params(cls, spec, topology, target):  # type: ignore[no-untyped-def,override]
+    def _check_params(cls, spec: FaultSpec, topology: Topology, target: DnsTarget) -> list[str]:
         p = spec.params
         if p.get("to_region") is not None:
             if p["to_region"] not in topology.regions:
@@ -383,11 +385,11 @@ class WrongAnswer(DnsFault):
         # A blackhole: an address on the world's own network where nothing listens.
         return str(ipaddress.ip_network(ctx.plan.subnets[net]).network_address + 250)
 
-    def block_vars(self, ctx, placement, zone_region, view):  # type: ignore[no-untyped-def,override]
+    def block_vars(self, ctx: Context, placement: str, zone_region: str, view: View) -> dict[str, object]:
         return {"address": self.address(ctx, placement, view, self.spec.target),
                 "ttl": self.params.ttl}
 
-    def faulty(self, ctx, how, region, name, answer):  # type: ignore[no-untyped-def,override]
+    def faulty(self, ctx: Context, how: str, region: str, name: str, answer: dict[str, Any]) -> bool:
         view = ctx.plan.view(HOST_VIEW if how == "host" else region)
         want = self.address(ctx, region, view, name)
         return _a_values(answer) == [want]
@@ -400,9 +402,9 @@ class Ttl(DnsFault):
     Params = TtlParams
     summary = "correct answers with a chosen TTL (long TTLs keep stale addresses in caches)"
 
-    def block_vars(self, ctx, placement, zone_region, view):  # type: ignore[no-untyped-def,override]
+    def block_vars(self, ctx: Context, placement: str, zone_region: str, view: View) -> dict[str, object]:
         return {"ttl": self.params.ttl}
 
-    def faulty(self, ctx, how, region, name, answer):  # type: ignore[no-untyped-def,override]
+    def faulty(self, ctx: Context, how: str, region: str, name: str, answer: dict[str, Any]) -> bool:
         return (answer["rcode"] == "NOERROR" and bool(answer["answers"])
                 and all(a["ttl"] == self.params.ttl for a in answer["answers"]))

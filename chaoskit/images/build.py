@@ -17,7 +17,9 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from chaoskit.errors import EnvironmentProblem
 from chaoskit.images.catalogue import (
@@ -49,13 +51,13 @@ def cache_dir() -> Path:
     return root
 
 
-def _client():  # type: ignore[no-untyped-def]
+def _client() -> Any:
     from chaoskit.region.engine import docker_client
 
     return docker_client()
 
 
-def _present(client, tag: str) -> bool:  # type: ignore[no-untyped-def]
+def _present(client: Any, tag: str) -> bool:
     import docker.errors
 
     try:
@@ -73,7 +75,7 @@ def _run(cmd: list[str], log: Log, env: dict[str, str] | None = None, cwd: Path 
         raise EnvironmentProblem(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
 
 
-def build_base(client, tag: str, log: Log) -> None:  # type: ignore[no-untyped-def]
+def build_base(client: Any, tag: str, log: Log) -> None:
     debootstrap = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
     if not Path(debootstrap).exists():
         if os.geteuid() == 0 and shutil.which("apt-get"):
@@ -97,7 +99,7 @@ def build_base(client, tag: str, log: Log) -> None:  # type: ignore[no-untyped-d
         client.api.import_image_from_file(str(tar_path), repository=repo, tag=version or "latest")
 
 
-def build_go(client, role: str, tag: str, log: Log) -> None:  # type: ignore[no-untyped-def]
+def build_go(client: Any, role: str, tag: str, log: Log) -> None:
     module, version, built_name, name = GO_BINARIES[role]
     gobin = cache_dir() / "gobin" / f"{role}-{version}"
     binary = gobin / built_name
@@ -122,7 +124,7 @@ def build_go(client, role: str, tag: str, log: Log) -> None:  # type: ignore[no-
         _docker_build(client, ctx, tag, {"BINARY": name}, log)
 
 
-def _docker_build(client, ctx: Path, tag: str, args: dict[str, str], log: Log,  # type: ignore[no-untyped-def]
+def _docker_build(client: Any, ctx: Path, tag: str, args: dict[str, str], log: Log,
                   dockerfile: str = "Dockerfile") -> None:
     log(f"building {tag}")
     stream = client.api.build(path=str(ctx), tag=tag, buildargs=args, dockerfile=dockerfile,
@@ -135,13 +137,13 @@ def _docker_build(client, ctx: Path, tag: str, args: dict[str, str], log: Log,  
             log(line)
 
 
-def build_kv(client, tag: str, base: str, log: Log) -> None:  # type: ignore[no-untyped-def]
+def build_kv(client: Any, tag: str, base: str, log: Log) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy2(DOCKERFILES / "Dockerfile.kv", Path(tmp) / "Dockerfile")
         _docker_build(client, Path(tmp), tag, {"BASE": base}, log)
 
 
-def build_services(client, tag: str, base: str, log: Log) -> None:  # type: ignore[no-untyped-def]
+def build_services(client: Any, tag: str, base: str, log: Log) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ctx = Path(tmp)
         shutil.copy2(DOCKERFILES / "Dockerfile.services", ctx / "Dockerfile")
@@ -174,7 +176,7 @@ def build_images(*, mode: str = "local", force: bool = False, log: Log = print,
         steps.append(("base", base_tag, lambda: build_base(client, base_tag, log)))
     for role in ("coredns", "toxiproxy"):
         if role in wanted and chosen[role] == IMAGES[role].local:
-            steps.append((role, chosen[role], lambda r=role: build_go(client, r, chosen[r], log)))
+            steps.append((role, chosen[role], partial(build_go, client, role, chosen[role], log)))
     if "kv" in wanted and chosen["kv"] == IMAGES["kv"].local:
         steps.append(("kv", chosen["kv"], lambda: build_kv(client, chosen["kv"], base_tag, log)))
     if "services" in wanted:

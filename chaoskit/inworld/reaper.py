@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -64,7 +65,7 @@ def container_of(service: str) -> str | None:
     flt = json.dumps(
         {"label": [f"com.docker.compose.project={PROJECT}", f"com.docker.compose.service={service}"]}
     )
-    status, body = docker("GET", "/containers/json?all=1&filters=" + urllib.request.quote(flt))
+    status, body = docker("GET", "/containers/json?all=1&filters=" + urllib.parse.quote(flt))
     if status == 200 and body:
         return str(body[0]["Id"])
     return None
@@ -138,7 +139,8 @@ def sweep() -> list[dict[str, Any]]:
     reaped: list[dict[str, Any]] = []
     with journal.locked(WORLD) as data:
         now = time.time()
-        keep, due = [], []
+        keep: list[tuple[dict[str, Any], str | None]] = []
+        due: list[tuple[dict[str, Any], str | None]] = []
         for fault in data["faults"]:
             why = journal.due(fault, data["leases"], now)
             (due if why else keep).append((fault, why))

@@ -291,8 +291,9 @@ class World:
             for e in self.topology.endpoints:
                 if e.region != r:
                     continue
-                item = {"name": e.dns_name, "proxy": f"toxiproxy-{r}:{e.port} ({e.name})",
-                        "upstream": f"{plan.upstream_ip(e.name, r)}:{e.port}"}
+                item: dict[str, str | None] = {
+                    "name": e.dns_name, "proxy": f"toxiproxy-{r}:{e.port} ({e.name})",
+                    "upstream": f"{plan.upstream_ip(e.name, r)}:{e.port}"}
                 try:
                     item["host"] = str(self.endpoint_address(e.name, r))
                 except (WorldError, UserError):

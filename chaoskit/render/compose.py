@@ -160,7 +160,7 @@ def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict
             deps.update(_healthy(f"{dep}-{r}") if dep != "kv" else _healthy(f"kv-{r}"))
     if svc.image is None:  # chaoskit's reference implementation
         image = _services_image()
-        command = ["python3", "-m", f"inworld.{name}"]
+        command: list[str] | None = ["python3", "-m", f"inworld.{name}"]
         env.update({
             "ORDERS_REGION": region,
             "ORDERS_PORT": str(svc.port),

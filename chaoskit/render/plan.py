@@ -138,7 +138,8 @@ def default_subnets(topology: Topology, used: set[str] | None = None, start: int
     if topology.model.subnets:
         return dict(topology.model.subnets)
     used_nets = [ipaddress.ip_network(u) for u in (used or set())]
-    candidates = list(ipaddress.ip_network(pool).subnets(new_prefix=24))
+    candidates: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
+        ipaddress.ip_network(pool).subnets(new_prefix=24))
     out: dict[str, str] = {}
     regions = iter(topology.regions)
     region = next(regions, None)

@@ -18,7 +18,7 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,7 +38,7 @@ from chaoskit.playbook import (
 )
 from chaoskit.probes import ProbeResult, label, run_probe
 from chaoskit.region import World
-from chaoskit.reports import RunReport, write_report
+from chaoskit.reports import RunOutcome, RunReport, write_report
 from chaoskit.workload import KvTarget, OrdersTarget, Workload
 
 Listener = Callable[[dict[str, Any]], None]
@@ -96,7 +96,7 @@ class Run:
     def __init__(self, playbook: Playbook, world: World, *,
                  services: dict[str, dict[str, Any]] | None = None,
                  facilitator: Facilitator | None = None,
-                 listeners: list[Listener] | None = None,
+                 listeners: Sequence[Listener] | None = None,
                  report_dir: str | Path | None = None) -> None:
         self.playbook = playbook
         self.world = world
@@ -320,7 +320,8 @@ class Run:
         self.t0 = time.monotonic()
         self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.faults = Faults(self.world, on_event=self._on_fault)
-        outcome, reason = "error", ""
+        outcome: RunOutcome = "error"
+        reason = ""
         steady_verdicts: list[Verdict] = []
         guard_stop = threading.Event()
         self.emit("run", state="started", playbook=self.playbook.name, world=self.world.project)
@@ -412,7 +413,7 @@ class Run:
         return evaluate(self.history, exp, fault=self.playbook.judged_fault,
                         target=self.playbook.workload.target)
 
-    def _write_report(self, outcome: str, verdicts: list[Verdict]) -> dict[str, Path]:
+    def _write_report(self, outcome: RunOutcome, verdicts: list[Verdict]) -> dict[str, Path]:
         if self.report_dir is None:
             return {}
         report = RunReport(playbook=self.playbook.name, title=self.playbook.title or self.playbook.name,

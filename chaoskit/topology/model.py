@@ -259,15 +259,15 @@ def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
             if k not in endpoints:
                 problems.append(Problem(f"ports for unknown endpoint {k!r}; {_suggest(k, endpoints)}",
                                         src.where(("ports", region, "endpoints", k))))
-        for what, port in pinned:
-            if port is None:
+        for what, host_port in pinned:
+            if host_port is None:
                 continue
             label = f"{region}.{what}"
-            if port in host_ports:
+            if host_port in host_ports:
                 problems.append(Problem(
-                    f"host port {port} for {label} collides with {host_ports[port]}",
+                    f"host port {host_port} for {label} collides with {host_ports[host_port]}",
                     src.where(("ports", region, *what.split(".")))))
-            host_ports.setdefault(port, label)
+            host_ports.setdefault(host_port, label)
     for region in m.subnets:
         if region not in m.regions:
             problems.append(Problem(f"subnet for unknown region {region!r}", src.where(("subnets", region))))

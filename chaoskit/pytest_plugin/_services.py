@@ -1,0 +1,33 @@
+"""The orders service's runtime switch (``/admin/exits``), read and set in every region."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from chaoskit.region import World
+
+
+def _call(url: str, body: Any = None) -> list[str]:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        url, data=data, method="GET" if data is None else "POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return list(json.loads(resp.read())["exits"])
+
+
+def get_exits(world: World, service: str) -> dict[str, list[str]]:
+    """The exits `service` takes in each region (an empty list: none)."""
+    return {r: _call(f"{world.service_url(service, r)}/admin/exits") for r in world.topology.regions}
+
+
+def set_exits(
+    world: World, service: str, exits: Sequence[str] | str, regions: Sequence[str] | None = None
+) -> None:
+    """Set the exits of `service` in `regions` (default: every region); ``"none"`` for none."""
+    wanted = [] if exits == "none" else [exits] if isinstance(exits, str) else list(exits)
+    for r in regions or world.topology.regions:
+        _call(f"{world.service_url(service, r)}/admin/exits", {"exits": wanted})

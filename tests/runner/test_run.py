@@ -59,7 +59,7 @@ def test_report_files_are_complete_and_valid(seed_runs: dict) -> None:  # type: 
     for name in ("journal.json", "history.jsonl", "summary.md", "junit.xml", "report.html"):
         assert (directory / name).stat().st_size > 0, name
     data = json.loads((directory / "journal.json").read_text())
-    kinds = {e["kind"] for e in data["events"]}
+    kinds = {e["kind"] for e in data["journal"]}
     assert {"fault", "probe", "verdict", "step"} <= kinds
     assert data["outcome"] == "failed"
     schema = xmlschema.XMLSchema(str(ROOT / "tests" / "reports" / "junit.xsd"))

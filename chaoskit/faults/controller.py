@@ -201,7 +201,7 @@ class Faults:
 
     def _reload(self, regions: list[str], gen: int) -> None:
         for r in regions:
-            self.world.container(f"coredns-{r}").kill(signal="SIGUSR1")
+            self.world.signal(f"coredns-{r}", "SIGUSR1")
         for r in regions:
             # A Corefile CoreDNS rejects keeps the old configuration: this times out.
             eventually(self._at_generation(r, gen),
@@ -355,7 +355,7 @@ class Faults:
         for c in self._restore_containers():
             done["containers"].append(c)
         for r in self.world.topology.regions:
-            self.world.container(f"coredns-{r}").kill(signal="SIGUSR1")
+            self.world.signal(f"coredns-{r}", "SIGUSR1")
         for r in self.world.topology.regions:
             eventually(self._at_generation(r, gen),
                        f"CoreDNS of {r} reloading the baseline", timeout=10)
@@ -394,22 +394,31 @@ class Faults:
         return changed
 
     def confirm_baseline(self) -> str:
-        """Observe the baseline: DNS answers, no toxics, proxies enabled, containers running."""
-        notes = []
-        for r in self.world.topology.regions:
-            for e in self.world.topology.endpoints:
-                want = self.ctx.plan.toxiproxy_ip(e.region, on=r)
-                ans = self.ctx.ask_host(r, e.dns_name)
-                got = [a["value"] for a in ans["answers"]]
-                if ans["rcode"] != "NOERROR" or got != [want]:
-                    raise ConfirmTimeout(f"baseline not restored: {e.dns_name} from {r} gave "
-                                         f"{ans['rcode']} {got}, expected {want}")
-            proxies = self.ctx.toxiproxy(r).list_proxies()
-            bad = [p.name for p in proxies.values() if p.toxics or not p.enabled]
-            if bad:
-                raise ConfirmTimeout(f"baseline not restored: proxies with toxics or disabled in {r}: {bad}")
-            notes.append(f"{r}: DNS baseline, {len(proxies)} proxies clean")
-        return "; ".join(notes)
+        """Observe the baseline: DNS answers, no toxics, proxies enabled. Queries run in parallel."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        regions = self.world.topology.regions
+
+        def dns_ok(r: str, e: Any) -> str | None:
+            want = self.ctx.plan.toxiproxy_ip(e.region, on=r)
+            ans = self.ctx.ask_host(r, e.dns_name)
+            got = [a["value"] for a in ans["answers"]]
+            if ans["rcode"] != "NOERROR" or got != [want]:
+                return f"{e.dns_name} from {r} gave {ans['rcode']} {got}, expected {want}"
+            return None
+
+        def proxies_ok(r: str) -> str | None:
+            bad = [p.name for p in self.ctx.toxiproxy(r).list_proxies().values()
+                   if p.toxics or not p.enabled]
+            return f"proxies with toxics or disabled in {r}: {bad}" if bad else None
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            jobs = [pool.submit(dns_ok, r, e) for r in regions for e in self.world.topology.endpoints]
+            jobs += [pool.submit(proxies_ok, r) for r in regions]
+            problems = [p for p in (j.result() for j in jobs) if p]
+        if problems:
+            raise ConfirmTimeout("baseline not restored: " + "; ".join(problems))
+        return "; ".join(f"{r}: DNS baseline, proxies clean" for r in regions)
 
 
 def _proxies(world: World, region: str) -> list[dict[str, Any]]:

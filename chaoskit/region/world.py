@@ -61,6 +61,7 @@ class World:
         self.dir = directory
         self._plan: Plan | None = None
         self._ports: dict[tuple[str, int, str], HostAddress] = {}
+        self._ids: dict[str, str] = {}
 
     # --- construction -----------------------------------------------------
     @classmethod
@@ -178,6 +179,7 @@ class World:
                 self._compose("up", "-d", "--wait", "--wait-timeout", str(int(timeout)),
                               env=env, log=log, timeout=timeout + 120)
                 self._ports.clear()
+                self._ids.clear()
                 return
             except WorldError as exc:
                 last = exc
@@ -226,6 +228,8 @@ class World:
         if self.dir.exists():
             shutil.rmtree(self.dir, ignore_errors=True)
         self._plan = None
+        self._ids.clear()
+        self._ports.clear()
 
     # --- looking at it ----------------------------------------------------
     def containers(self) -> list[Any]:
@@ -233,12 +237,35 @@ class World:
         return list(docker_client().containers.list(all=True, filters=flt))
 
     def container(self, service: str) -> Any:
-        flt = {"label": [f"com.docker.compose.project={self.project}",
-                         f"com.docker.compose.service={service}"]}
-        found = docker_client().containers.list(all=True, filters=flt)
-        if not found:
-            raise UserError(f"no container for {service!r} in world {self.project}")
-        return found[0]
+        cid = self.container_id(service)
+        import docker.errors
+
+        try:
+            return docker_client().containers.get(cid)
+        except docker.errors.NotFound:
+            self._ids.pop(service, None)
+            return docker_client().containers.get(self.container_id(service))
+
+    def container_id(self, service: str) -> str:
+        """The id of `service`'s container, looked up once (listing every container is slow)."""
+        if service not in self._ids:
+            flt = {"label": [f"com.docker.compose.project={self.project}",
+                             f"com.docker.compose.service={service}"]}
+            found = docker_client().containers.list(all=True, filters=flt)
+            if not found:
+                raise UserError(f"no container for {service!r} in world {self.project}")
+            self._ids[service] = str(found[0].id)
+        return self._ids[service]
+
+    def signal(self, service: str, signal: str) -> None:
+        """Send a signal to `service`'s container (one API call)."""
+        import docker.errors
+
+        try:
+            docker_client().api.kill(self.container_id(service), signal=signal)
+        except docker.errors.NotFound:
+            self._ids.pop(service, None)
+            docker_client().api.kill(self.container_id(service), signal=signal)
 
     def is_running(self) -> bool:
         cs = [c for c in self.containers() if c.labels.get("io.chaoskit.role") != "tools"]

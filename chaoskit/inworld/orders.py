@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .authgate import AuthGate, AuthUnavailable
 from .config import Config, ConfigError, ordered_exits
 from .order import Order, valid_id
 from .resp import Resolver
@@ -179,6 +180,8 @@ class OrdersHandler(BaseHTTPRequestHandler):
             raise _Reply(404, f"no such resource {path}")
         except _Reply as r:
             self._send(r.status, r.body)
+        except AuthUnavailable as e:
+            self._send(503, {"error": str(e), "outcome": "fail"})
         except Unavailable as e:
             status = 504 if e.unknown else 503
             body = {
@@ -221,6 +224,7 @@ class OrdersHandler(BaseHTTPRequestHandler):
         if not isinstance(item, str):
             raise _Reply(400, "item must be a string")
         assert isinstance(order_id, str)
+        self._authorise()
         result = self.server.store.write(Order(order_id, item))
         self._send(
             202 if result.queued else 201,
@@ -231,6 +235,7 @@ class OrdersHandler(BaseHTTPRequestHandler):
     def _get_order(self, order_id: str) -> None:
         if not valid_id(order_id):
             raise _Reply(400, f"bad order id {order_id!r}")
+        self._authorise()
         result = self.server.store.read(order_id)
         if result.order is None:
             self._send(
@@ -247,6 +252,12 @@ class OrdersHandler(BaseHTTPRequestHandler):
         }
         # a stale answer came from this service's memory, not from a store
         self._send(200, body, None if result.stale else result.region)
+
+    def _authorise(self) -> None:
+        # Only when the topology makes orders use auth; the final read (GET /orders) does not.
+        gate = self.server.auth
+        if gate is not None:
+            gate.check(self.server.store.exits)
 
     def _list_orders(self) -> None:
         result = self.server.store.members()
@@ -276,6 +287,8 @@ class OrdersServer(ThreadingHTTPServer):
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.auth = AuthGate.from_env(os.environ.get("CHAOSKIT_ENDPOINTS_AUTH"),
+                                      store.config.kv_timeout)
         super().__init__((store.config.bind, store.config.port), OrdersHandler)
 
 

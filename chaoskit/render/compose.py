@@ -161,13 +161,16 @@ def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict
     if svc.image is None:  # chaoskit's reference implementation
         image = _services_image()
         command: list[str] | None = ["python3", "-m", f"inworld.{name}"]
-        env.update({
-            "ORDERS_REGION": region,
-            "ORDERS_PORT": str(svc.port),
-            "ORDERS_KV_WRITE": _endpoint_list(plan, "kv", topo.primary),
-            "ORDERS_KV_READ": _endpoint_list(plan, "kv", region),
-            "ORDERS_EXITS": "none",
-        })
+        if name == "orders":
+            env.update({
+                "ORDERS_REGION": region,
+                "ORDERS_PORT": str(svc.port),
+                "ORDERS_KV_WRITE": _endpoint_list(plan, "kv", topo.primary),
+                "ORDERS_KV_READ": _endpoint_list(plan, "kv", region),
+                "ORDERS_EXITS": "none",
+            })
+        else:
+            env[f"{name.upper()}_PORT"] = str(svc.port)
         health = _wget(f"http://127.0.0.1:{svc.port}{svc.health_path}", "/bin/busybox")
         volumes: list[str] = []
     else:

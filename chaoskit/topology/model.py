@@ -27,6 +27,8 @@ LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED = {"coredns", "toxiproxy", "kv", "reaper", "tools", "agent", "replication", "dns"}
 # Ports on every Toxiproxy that endpoints may not take.
 RESERVED_PORTS = {8474: "the Toxiproxy API", 16379: "the replication link"}
+# chaoskit's reference services (in chaoskit/inworld/), run when a service gives no image.
+BUILTIN_SERVICES = {"orders", "auth"}
 DNS_PROXY_BASE = 15300  # 15300 + view index: DNS through Toxiproxy, for slow answers
 MAX_REGIONS = 8
 
@@ -243,9 +245,10 @@ def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
             if dep == name:
                 problems.append(Problem(f"service {name!r} uses itself",
                                         src.where(("services", name, "uses", j))))
-        if svc.image is None and name != "orders":
+        if svc.image is None and name not in BUILTIN_SERVICES:
             problems.append(Problem(
-                f"service {name!r} has no image; only 'orders' has a built-in implementation",
+                f"service {name!r} has no image; built-in implementations: "
+                f"{', '.join(sorted(BUILTIN_SERVICES))}",
                 where, "give image: (and command:) for your own service"))
     host_ports: dict[int, str] = {}
     for region, hp in m.ports.items():

@@ -53,7 +53,7 @@ def test_reserved_names_and_pinned_host_port_collisions() -> None:
 
 
 def test_service_without_image_must_be_builtin() -> None:
-    (p,) = problems("services:\n  auth: {port: 8081}\n")
+    (p,) = problems("services:\n  billing: {port: 8081}\n")
     assert "has no image" in p and p.startswith("t.yaml:2:3")
 
 

@@ -76,6 +76,13 @@ class Workload(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=256, description="Operations in flight at most.")
     timeout: Duration = Field(default=1.0, description="A slower operation is `unknown`.")
     final_read: bool = Field(default=True, description="Read the whole set at the end.")
+    failover: bool = Field(
+        default=False,
+        description=(
+            "Clients retry a failed request in the next region, as behind a global load "
+            "balancer or DNS failover (orders only; writes are idempotent by id)."
+        ),
+    )
     settle: Duration | None = Field(
         default=None, description="Keep running this long after the method is done."
     )

@@ -189,7 +189,8 @@ class Run:
             return
         regions = w.regions or self.world.topology.regions
         if w.target == "orders":
-            target: Any = OrdersTarget({r: self.world.service_url("orders", r) for r in regions})
+            target: Any = OrdersTarget({r: self.world.service_url("orders", r) for r in regions},
+                                       failover=w.failover)
         else:
             target = KvTarget({r: str(self.world.endpoint_address("kv", r)) for r in regions})
         horizon = w.duration or (self._method_span() + (w.settle or 0) + 60)

@@ -98,8 +98,10 @@ class OrdersTarget:
         *,
         write_regions: Sequence[str] | None = None,
         read_regions: Sequence[str] | None = None,
+        failover: bool = False,
     ) -> None:
         self.urls = dict(urls)
+        self.failover = failover
         if not self.urls:
             raise ValueError("OrdersTarget needs at least one region's URL")
         for region, url in self.urls.items():
@@ -110,6 +112,8 @@ class OrdersTarget:
         self.read_regions = _regions(read_regions, list(self.urls), self.urls)
 
     def session(self, timeout: float) -> OrdersSession:
+        if self.failover:
+            return FailoverSession(self.urls, timeout)
         return OrdersSession(self.urls, timeout)
 
 
@@ -223,6 +227,28 @@ class OrdersSession:
             pending = int(answer.body.get("pending") or 0)
             return Result("ok", answer.headers.get("X-Served-From"), sorted(ids), pending=pending)
         return self._error(answer)
+
+
+class FailoverSession(OrdersSession):
+    """Clients behind a global endpoint: a request that fails in its region is sent to the
+    next region (writes are idempotent by order id, so a retry elsewhere is safe)."""
+
+    def _each(self, region: str, call: Callable[[str], Result]) -> Result:
+        order = [region] + [r for r in self._where if r != region]
+        first = call(order[0])
+        if first.outcome == "ok":
+            return first
+        for other in order[1:]:
+            again = call(other)
+            if again.outcome == "ok":
+                return again
+        return first
+
+    def write(self, region: str, order_id: str) -> Result:
+        return self._each(region, lambda r: OrdersSession.write(self, r, order_id))
+
+    def read(self, region: str, order_id: str) -> Result:
+        return self._each(region, lambda r: OrdersSession.read(self, r, order_id))
 
 
 def _address(value: str | tuple[str, int]) -> tuple[str, int]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 from chaoskit.faults import Faults
 from chaoskit.inworld import journal

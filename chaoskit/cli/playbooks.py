@@ -15,6 +15,7 @@ from rich.table import Table
 
 from chaoskit.cli._app import app, console, err_console
 from chaoskit.errors import UserError
+from chaoskit.runner._events import describe_event
 
 
 @app.command()
@@ -178,18 +179,3 @@ class LiveView:
         self.runner = runner
         with Live(self.render(), console=console, refresh_per_second=4, get_renderable=self.render):
             yield
-
-
-def describe_event(event: dict[str, Any]) -> str:
-    kind = event["kind"]
-    if kind == "step":
-        return f"step {event['index'] + 1}: {event['describe']}"
-    if kind == "fault":
-        return f"fault {event['id']} {event['state']}"
-    if kind in ("abort", "error"):
-        return f"{kind}: {event.get('reason') or event.get('message', '')}"
-    if kind == "note":
-        return f"note: {event['text']}"
-    if kind == "verdict":
-        return f"{'pass' if event['passed'] else 'FAIL'} {event['name']}: {event['measured_text']}"
-    return ""

@@ -25,8 +25,9 @@ from chaoskit.gameday._commands import HELP, Command, parse_command
 from chaoskit.gameday._dashboard import DEFAULT_PORT, DashboardServer, dashboard_app
 from chaoskit.gameday._facilitator import GameDayFacilitator, LineReader, Question
 from chaoskit.gameday._gameday import GameDay
-from chaoskit.gameday._live import ContainerWatch, LiveState, describe_event, region_health
+from chaoskit.gameday._live import ContainerWatch, LiveState, region_health
 from chaoskit.gameday._terminal import TerminalView, status_block
+from chaoskit.runner._events import describe_event
 
 __all__ = [
     "Command",

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from chaoskit.history import History, Op
-from chaoskit.playbook import InjectStep, ManualStep, WaitStep
+from chaoskit.playbook import ManualStep
 from chaoskit.reports import chart_data
+from chaoskit.runner._events import describe_event
 from chaoskit.runner._runner import describe_step
 
 #: Seconds of ops a region's success rate and latency are measured over (as `Run.snapshot`).
@@ -130,22 +131,6 @@ class ContainerWatch:
             self._thread.join(timeout=5)
 
 
-def planned_end(playbook: Any) -> float:
-    """About when the run should end (seconds of method plus settle), to size the chart's axis."""
-    t, end = 0.0, 0.0
-    for step in playbook.method:
-        t = step.at if step.at is not None else t
-        if isinstance(step, InjectStep) and step.inject.duration:
-            end = max(end, t + step.inject.duration)
-        if isinstance(step, WaitStep):
-            t += step.wait
-        end = max(end, t)
-    w = playbook.workload
-    if w is not None:
-        end = w.duration if w.duration else end + (w.settle or 0)
-    return end + 1.0
-
-
 class LiveState:
     """Everything a viewer shows, kept up to date from a run's events.
 
@@ -253,7 +238,7 @@ class LiveState:
         snap = run.snapshot()
         history = History(ops=list(run.history.ops), events=list(run.history.events))
         marks = [(n["time"], n["text"]) for n in self.notes]
-        chart = chart_data(history, notes=marks, end=max(planned_end(run.playbook), snap["time"]))
+        chart = chart_data(history, notes=marks, end=max(run.playbook.planned_end, snap["time"]))
         regions = region_health(history.ops, snap["time"], list(run.world.topology.regions),
                                 self.containers())
         playbook = run.playbook
@@ -285,40 +270,3 @@ def _journal_line(event: dict[str, Any]) -> dict[str, Any]:
     return {"time": event["time"], "kind": event["kind"], "text": describe_event(event)}
 
 
-def describe_event(event: dict[str, Any]) -> str:
-    """One line for a run's event, as the terminal and the dashboard's journal print it."""
-    kind, state = event["kind"], event.get("state")
-    if kind == "step":
-        return f"step {event['index'] + 1}: {event['describe']}"
-    if kind == "fault":
-        if state != "applied":
-            return f"fault {event['id']} {state}"
-        return f"fault {event['id']} applied: {event.get('describe') or event.get('fault', '')}"
-    if kind in ("probe", "guard"):
-        verdict = "pass" if event["ok"] else "FAIL"
-        where = event.get("phase") or "stop condition"
-        return f"probe ({where}) {verdict} {event['probe']}: {event.get('detail', '')}"
-    if kind == "decision":
-        return f"facilitator: {event['decision']} step {event['step'] + 1} ({event['describe']})"
-    if kind == "manual":
-        return f"manual step {event.get('decision', '')}: {event['describe']}"
-    if kind == "note":
-        by = event.get("by", "")
-        return f"note{f' ({by})' if by and by != 'facilitator' else ''}: {event['text']}"
-    if kind in ("abort", "error"):
-        return f"{kind}: {event.get('reason') or event.get('message', '')}"
-    if kind == "verdict":
-        return f"{'pass' if event['passed'] else 'FAIL'} {event['name']}: {event['measured_text']}"
-    if kind == "run":
-        if state == "started":
-            return f"run of {event.get('playbook', '')} on {event.get('world', '')} started"
-        return f"run {event.get('outcome', '')}" + (f": {event['reason']}" if event.get("reason") else "")
-    if kind == "workload":
-        return f"workload {state}"
-    if kind == "method":
-        return f"method {state}"
-    if kind == "rollback":
-        return f"rollback {event['index'] + 1}: {event['describe']}"
-    if kind == "configure":
-        return f"{event['service']}: exits {event['exits']}"
-    return f"{kind} {state}" if state else str(kind)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any, TextIO
 
-from chaoskit.gameday._live import describe_event
+from chaoskit.runner._events import describe_event
 
 PROMPT = "gameday> "
 MANUAL_PROMPT = "gameday (manual)> "

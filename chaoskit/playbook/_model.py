@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from chaoskit.playbook._probes import Probe
-from chaoskit.playbook._steps import InjectSpec, InjectStep, Step
+from chaoskit.playbook._steps import InjectSpec, InjectStep, Step, WaitStep
 from chaoskit.playbook._values import Duration, Slug, Threshold
 
 Exit = Literal["failover", "retries", "breaker", "stale-cache", "write-queue"]
@@ -180,6 +180,27 @@ class Playbook(BaseModel):
     def faults(self) -> list[InjectSpec]:
         """The faults the method injects, in order (each with an `id`)."""
         return [step.inject for step in self.method if isinstance(step, InjectStep)]
+
+    @property
+    def method_span(self) -> float:
+        """Seconds from the method's start until its last step and fault are done (as declared)."""
+        t, end = 0.0, 0.0
+        for step in self.method:
+            t = step.at if step.at is not None else t
+            if isinstance(step, InjectStep) and step.inject.duration:
+                end = max(end, t + step.inject.duration)
+            if isinstance(step, WaitStep):
+                t += step.wait
+            end = max(end, t)
+        return end
+
+    @property
+    def planned_end(self) -> float:
+        """About when a run's workload ends: the method span plus settle (or its duration)."""
+        w = self.workload
+        if w is None:
+            return self.method_span
+        return w.duration if w.duration else self.method_span + (w.settle or 0)
 
     @property
     def thresholds(self) -> dict[str, int | float | str]:

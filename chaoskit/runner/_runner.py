@@ -193,23 +193,12 @@ class Run:
                                        failover=w.failover)
         else:
             target = KvTarget({r: str(self.world.endpoint_address("kv", r)) for r in regions})
-        horizon = w.duration or (self._method_span() + (w.settle or 0) + 60)
+        horizon = w.duration or (self.playbook.method_span + (w.settle or 0) + 60)
         self.workload = Workload(target, rate=w.rate, mix={"write": w.mix.write, "read": w.mix.read},
                                  concurrency=w.concurrency, timeout=w.timeout, duration=horizon,
                                  run_id=f"{self.playbook.name}-{int(time.time()) % 100000}")
         self.workload.start(self.history, self.t0)
         self.emit("workload", state="started", target=w.target, rate=w.rate, regions=regions)
-
-    def _method_span(self) -> float:
-        t, end = 0.0, 0.0
-        for step in self.playbook.method:
-            t = step.at if step.at is not None else t
-            if isinstance(step, InjectStep) and step.inject.duration:
-                end = max(end, t + step.inject.duration)
-            if isinstance(step, WaitStep):
-                t += step.wait
-            end = max(end, t)
-        return end
 
     def _guards(self, stop: threading.Event) -> list[threading.Thread]:
         threads = []

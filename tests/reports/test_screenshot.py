@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import struct
 import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
+from pngs import png_pixels
 
 from chaoskit.reports import write_report
 
@@ -39,21 +38,6 @@ def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
-
-
-def png_pixels(png: bytes) -> tuple[int, int, bytes]:
-    """Width, height and the (still filtered) pixel bytes of a PNG."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, width, height = 8, b"", 0, 0
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        kind, body = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    return width, height, zlib.decompress(idat)
 
 
 def test_the_report_renders_to_a_non_trivial_picture(tmp_path: Path) -> None:

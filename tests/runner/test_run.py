@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pngs import png_pixels
 
 from chaoskit.inworld import journal
 from chaoskit.playbook import load_playbook
@@ -82,7 +83,7 @@ def test_html_report_shows_the_chart_in_chromium(seed_runs: dict, tmp_path: Path
                     "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
                     f"--screenshot={shot}", "--window-size=1300,1500", f"file://{html}"],
                    check=True, capture_output=True, timeout=60)
-    width, height, pixels = _png(shot.read_bytes())
+    width, height, pixels = png_pixels(shot.read_bytes())
     assert (width, height) == (1300, 1500)
     # The fault band (light red) and failure bars (red) are drawn: many distinct colours.
     colours = {pixels[i:i + 3] for i in range(0, len(pixels) - 3, 3 * 97)}
@@ -126,20 +127,3 @@ def test_invalid_playbook_is_exit_2_and_touches_nothing(tmp_path: Path) -> None:
     assert r.returncode == 2, r.stderr
     assert f"{bad}:5" in r.stderr.replace("\n", "") and "Traceback" not in r.stderr
 
-
-def _png(png: bytes) -> tuple[int, int, bytes]:
-    """Width, height and the (filtered) pixel bytes of a PNG: enough to tell a blank page."""
-    import struct
-    import zlib
-
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, width, height = 8, b"", 0, 0
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos:pos + 4])
-        kind, body = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    return width, height, zlib.decompress(idat)

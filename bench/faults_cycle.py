@@ -25,6 +25,7 @@ from chaoskit.region import World
 FAMILIES = {
     "dns": {"fault": "dns.nxdomain", "target": "kv.{primary}.chaoskit.internal"},
     "network": {"fault": "net.latency", "target": "kv", "region": "{primary}", "params": {"ms": 50}},
+    "network-cut": {"fault": "net.down", "target": "kv", "region": "{primary}"},
     "container": {"fault": "container.pause", "target": "kv", "region": "{primary}"},
 }
 

@@ -10,7 +10,7 @@ workload at a chosen rate, then prints:
   recovery (median and max over the fault window); goal: 50 ms or finer;
 - operations recorded and lost (issued but not recorded) by the workload.
 
-    python bench/run_overhead.py --world NAME [--rate 100]
+    python bench/run_overhead.py --world NAME [--rate 100] [--concurrency N]
 """
 
 from __future__ import annotations
@@ -31,11 +31,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--world", required=True)
     ap.add_argument("--rate", type=float, default=100)
+    ap.add_argument("--concurrency", type=int, default=None, help="ops in flight (default: the playbook's)")
     args = ap.parse_args()
     world = World.open(args.world)
     playbook = load_playbook(SEED)
     assert playbook.workload is not None
     playbook.workload.rate = args.rate
+    if args.concurrency:
+        playbook.workload.concurrency = args.concurrency
     run = Run(playbook, world, report_dir=tempfile.mkdtemp(prefix="chaoskit-bench-"))
     declared = playbook.planned_end
     started = time.monotonic()

@@ -107,6 +107,8 @@ def logs(service: str = typer.Argument(None, help="compose service, e.g. coredns
          topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Logs of the world's containers (or one)."""
     w = _world(topology, world)
+    if not w.containers():
+        raise UserError(f"world {w.project} is not up", hint="run `chaoskit up` first")
     if service:
         known = {c.labels.get("com.docker.compose.service") for c in w.containers()}
         if service not in known:

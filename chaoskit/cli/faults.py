@@ -146,14 +146,12 @@ def revert(fault_id: str = typer.Argument(None, metavar="ID", help="fault id (`c
         raise UserError("give a fault ID or --all")
     w = _running_world(topology, world)
     faults = Faults(w, detached=True)
-    ids = [f["id"] for f in faults.listing()] if all_ else [fault_id]
-    if not all_ and fault_id not in ids:
-        raise UserError(f"no active fault {fault_id!r}", hint="`chaoskit faults` lists them")
-    known = {f["id"] for f in faults.listing()}
+    known = [f["id"] for f in faults.listing()]
     if not all_ and fault_id not in known:
         raise UserError(f"no active fault {fault_id!r}", hint="`chaoskit faults` lists them")
+    ids = known if all_ else [fault_id]
     for fid in ids:
-        evidence = faults._revert_record(fid, None, confirm=True)
+        evidence = faults.revert_recorded(fid)
         console.print(f"{fid} reverted; baseline seen: {evidence}")
     if not ids:
         console.print("no active faults")

@@ -108,24 +108,13 @@ def run(
         raise typer.Exit(result.exit_code)
 
 
+# Kinds a line-by-line log shows (the guard probes and per-window noise stay in the journal).
+PRINTED = {"run", "step", "fault", "probe", "abort", "error", "note", "manual", "decision"}
+
+
 def _print_event(event: dict[str, Any]) -> None:
-    kind = event["kind"]
-    t = f"{event['time']:7.2f}s"
-    if kind == "step":
-        console.print(f"{t} step {event['index'] + 1}: {escape(event['describe'])}")
-    elif kind == "fault":
-        console.print(f"{t} fault {event['id']} {event['state']}: "
-                      f"{escape(event.get('describe') or event.get('evidence', ''))}")
-    elif kind == "probe":
-        mark = "[green]pass[/]" if event["ok"] else "[red]FAIL[/]"
-        console.print(f"{t} probe ({event['phase']}) {mark} {escape(event['probe'])}: "
-                      f"{escape(event['detail'])}")
-    elif kind in ("abort", "error"):
-        console.print(f"{t} [red]{kind}[/]: {escape(event.get('reason') or event.get('message', ''))}")
-    elif kind == "note":
-        console.print(f"{t} note: {escape(event['text'])}")
-    elif kind == "run" and event["state"] == "started":
-        console.print(f"{t} run of {event['playbook']} on {event['world']}")
+    if event["kind"] in PRINTED:
+        console.print(f"{event['time']:7.2f}s {escape(describe_event(event))}")
 
 
 def _print_result(result: Any) -> None:

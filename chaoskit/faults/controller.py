@@ -36,6 +36,7 @@ from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec
 from chaoskit.inworld import journal
 from chaoskit.inworld.corefile import write_corefile
 from chaoskit.region import World
+from chaoskit.render import proxies
 from chaoskit.toxiproxy import ToxiproxyNotFound, parse_attributes
 
 HEARTBEAT_S = 1.0
@@ -300,6 +301,13 @@ class Faults:
                     self.on_event("fault-reverted", active)
             return active
 
+    def revert_recorded(self, fid: str) -> str:
+        """Revert any fault in the journal, whoever applied it (`chaoskit revert`); the evidence."""
+        if fid in self.active:
+            active = self.revert(fid)
+            return active.revert_evidence if active else ""
+        return self._revert_record(fid, None, confirm=True)
+
     def _revert_record(self, fid: str, fault: Fault | None, *, confirm: bool) -> str:
         with journal.locked(self.world.dir) as data:
             record = next((f for f in data["faults"] if f["id"] == fid), None)
@@ -359,7 +367,7 @@ class Faults:
         for r in self.world.topology.regions:
             eventually(self._at_generation(r, gen),
                        f"CoreDNS of {r} reloading the baseline", timeout=10)
-            expected = [p["name"] for p in _proxies(self.world, r)]
+            expected = [p["name"] for p in proxies(self.ctx.plan, r)]
             # ensure_baseline removes toxics and enables proxies, naming any that refuses.
             report = self.ctx.toxiproxy(r).ensure_baseline(expected)
             done["toxiproxy"][r] = report.to_dict()
@@ -419,12 +427,6 @@ class Faults:
         if problems:
             raise ConfirmTimeout("baseline not restored: " + "; ".join(problems))
         return "; ".join(f"{r}: DNS baseline, proxies clean" for r in regions)
-
-
-def _proxies(world: World, region: str) -> list[dict[str, Any]]:
-    import json
-
-    return list(json.loads((world.dir / "regions" / region / "toxiproxy" / "toxiproxy.json").read_text()))
 
 
 @contextlib.contextmanager

@@ -11,15 +11,14 @@ baseline is back.
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from chaoskit.errors import ChaoskitError, WorldError
 from chaoskit.faults import Faults
 from chaoskit.region import World
 from chaoskit.region.engine import docker_client
+from chaoskit.render import proxies
 
 
 class BaselineNotRestored(WorldError):
@@ -75,7 +74,7 @@ class Baseline:
     def _missing_proxies(self, faults: Faults) -> list[str]:
         found = []
         for region in self.world.topology.regions:
-            expected = {p["name"] for p in self._rendered_proxies(region)}
+            expected = {p["name"] for p in proxies(self.world.plan, region)}
             try:
                 present = set(faults.ctx.toxiproxy(region).list_proxies())
             except ChaoskitError as exc:
@@ -83,10 +82,6 @@ class Baseline:
                 continue
             found += [f"proxy {name} of {region} is missing" for name in sorted(expected - present)]
         return found
-
-    def _rendered_proxies(self, region: str) -> list[dict[str, Any]]:
-        path = self.world.dir / "regions" / region / "toxiproxy" / "toxiproxy.json"
-        return list(json.loads(path.read_text()))
 
     def _stopped_containers(self) -> list[str]:
         # The low-level list is one request; the high-level one inspects every container.

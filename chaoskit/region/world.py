@@ -206,8 +206,8 @@ class World:
     def _failure_logs(self) -> str:
         out = []
         for c in self.containers():
-            health = (c.attrs.get("State", {}).get("Health") or {}).get("Status")
-            if c.status != "running" or health not in (None, "healthy"):
+            health = _health(c)
+            if not _well(c):
                 tail = c.logs(tail=20).decode(errors="replace")
                 out.append(f"--- {c.labels.get('com.docker.compose.service')} "
                            f"({c.status}, {health}):\n{tail}")
@@ -312,8 +312,7 @@ class World:
             for name, c in sorted(cs.items()):
                 if c.labels.get("io.chaoskit.region") != r:
                     continue
-                health = (c.attrs.get("State", {}).get("Health") or {}).get("Status")
-                services[name] = {"state": c.status, "health": health or "none"}
+                services[name] = {"state": c.status, "health": _health(c) or "none"}
             endpoints = []
             for e in self.topology.endpoints:
                 if e.region != r:
@@ -353,13 +352,21 @@ class World:
             for c in self.containers():
                 if c.labels.get("io.chaoskit.role") == "tools":
                     continue
-                health = (c.attrs.get("State", {}).get("Health") or {}).get("Status")
-                if c.status != "running" or health not in (None, "healthy"):
+                if not _well(c):
                     bad.append(c.labels.get("com.docker.compose.service"))
             if not bad:
                 return
             time.sleep(0.5)
         raise WorldError(f"not healthy after {timeout}s: {', '.join(map(str, bad))}")
+
+
+def _health(container: Any) -> str | None:
+    """Docker's healthcheck status, or None for a container without a healthcheck."""
+    return (container.attrs.get("State", {}).get("Health") or {}).get("Status")
+
+
+def _well(container: Any) -> bool:
+    return bool(container.status == "running" and _health(container) in (None, "healthy"))
 
 
 def _try_pull(client: Any, image: str) -> bool:

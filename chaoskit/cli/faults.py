@@ -13,10 +13,6 @@ from rich.table import Table
 from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json
 from chaoskit.errors import FaultSpecError, UserError
 
-# Named options that become fault parameters when given.
-PARAM_OPTIONS = ("ms", "jitter", "stream", "toxicity", "rate", "ttl", "address", "to_region",
-                 "signal", "network", "direction", "timeout", "delay", "bytes", "error_fraction")
-
 
 def _running_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
     from chaoskit.region import World

@@ -13,8 +13,6 @@ from typing import Literal
 
 Verb = Literal["go", "skip", "abort", "done", "note", "status", "help", "unknown"]
 VERBS: tuple[Verb, ...] = ("go", "skip", "abort", "done", "note", "status", "help")
-#: The verbs that answer a prompt (the others work at any time).
-DECISIONS = frozenset({"go", "skip", "abort", "done"})
 _BY_NAME: dict[str, Verb] = {v: v for v in VERBS}
 
 HELP = """\

@@ -57,16 +57,6 @@ def _client() -> Any:
     return docker_client()
 
 
-def _present(client: Any, tag: str) -> bool:
-    import docker.errors
-
-    try:
-        client.images.get(tag)
-        return True
-    except docker.errors.ImageNotFound:
-        return False
-
-
 def _run(cmd: list[str], log: Log, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
     log("$ " + " ".join(cmd))
     proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)

@@ -19,7 +19,7 @@ and each region's CoreDNS tells its clients apart by source subnet (`view`).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from chaoskit.topology import Topology
 from chaoskit.topology.model import DNS_PROXY_BASE
@@ -49,10 +49,11 @@ class Plan:
     topology: Topology
     project: str
     subnets: dict[str, str]
-    networks: dict[str, str] = field(default_factory=dict)  # region -> compose network key
 
-    def __post_init__(self) -> None:
-        self.networks = {r: f"net-{r}" for r in self.topology.regions}
+    @property
+    def networks(self) -> dict[str, str]:
+        """Region -> the Compose key of its network."""
+        return {r: f"net-{r}" for r in self.topology.regions}
 
     # --- addresses --------------------------------------------------------
     def _host(self, network_region: str, n: int) -> str:

@@ -44,6 +44,7 @@ IMAGES: dict[str, ImageSpec] = {
 # Always built locally: it carries chaoskit's own in-world code (orders, agent, reaper).
 SERVICES_IMAGE = f"chaoskit/services:{__version__}"
 SERVICES_ENV = "CHAOSKIT_IMAGE_SERVICES"
+MODES = ("auto", "local", "official")
 
 
 def resolve_images(mode: str | None = None, overrides: dict[str, str | None] | None = None,
@@ -55,6 +56,11 @@ def resolve_images(mode: str | None = None, overrides: dict[str, str | None] | N
     build when present, else the official one (to be pulled).
     """
     mode = (mode or os.environ.get("CHAOSKIT_IMAGES") or "auto").lower()
+    if mode not in MODES:
+        from chaoskit.errors import EnvironmentProblem
+
+        raise EnvironmentProblem(f"images mode {mode!r} is not one of {', '.join(MODES)}",
+                                 where="--images / CHAOSKIT_IMAGES")
     overrides = overrides or {}
     out: dict[str, str] = {}
     for role, spec in IMAGES.items():

@@ -87,3 +87,11 @@ def test_absurd_durations_and_unknown_params_rejected() -> None:
             build({"fault": "dns.nxdomain", "target": name, **bad}, t)
     with pytest.raises(FaultSpecError, match="did you mean 'dns.nxdomain'"):
         build({"fault": "dns.nxdomian", "target": name}, t)
+
+
+def test_bad_images_mode_and_port_are_exit_2_before_anything_starts() -> None:
+    r = chaoskit("up", "--images", "bogus", "--world", f"never-{os.getpid()}")
+    assert r.returncode == 2 and "images mode 'bogus'" in r.stderr and "Traceback" not in r.stderr
+    r = chaoskit("gameday", str(Path(__file__).parents[2] / "playbooks" / "kv-dns-empty-record.yaml"),
+                 "--port", "70000", "--world", f"never-{os.getpid()}")
+    assert r.returncode == 2 and "--port" in r.stderr and "Traceback" not in r.stderr

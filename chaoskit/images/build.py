@@ -25,6 +25,7 @@ from chaoskit.errors import EnvironmentProblem
 from chaoskit.images.catalogue import (
     COREDNS_VERSION,
     IMAGES,
+    SERVICES_ENV,
     SERVICES_IMAGE,
     TOXIPROXY_VERSION,
 )
@@ -153,7 +154,10 @@ def build_images(*, mode: str = "local", force: bool = False, log: Log = print,
     # A role gets a local stand-in unless its official image is here already.
     chosen = {role: (spec.local if mode == "local" or spec.official not in present else spec.official)
               for role, spec in IMAGES.items()}
-    chosen["services"] = SERVICES_IMAGE
+    # CHAOSKIT_IMAGE_SERVICES names the services image to build (and run), so two
+    # checkouts on one machine need not overwrite each other's in-world code.
+    services_tag = os.environ.get(SERVICES_ENV) or SERVICES_IMAGE
+    chosen["services"] = services_tag
     wanted = only or ["base", "coredns", "toxiproxy", "kv", "services"]
     base_tag = IMAGES["python"].local
 
@@ -170,8 +174,8 @@ def build_images(*, mode: str = "local", force: bool = False, log: Log = print,
     if "kv" in wanted and chosen["kv"] == IMAGES["kv"].local:
         steps.append(("kv", chosen["kv"], lambda: build_kv(client, chosen["kv"], base_tag, log)))
     if "services" in wanted:
-        steps.append(("services", SERVICES_IMAGE,
-                      lambda: build_services(client, SERVICES_IMAGE, chosen["python"], log)))
+        steps.append(("services", services_tag,
+                      lambda: build_services(client, services_tag, chosen["python"], log)))
     for role, tag, step in steps:
         # The services image carries our code: rebuild it whenever asked, it takes seconds.
         if need(tag) or role == "services":

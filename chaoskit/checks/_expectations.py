@@ -26,8 +26,8 @@ from chaoskit.checks._latency import latency_of
 from chaoskit.checks._reads import StaleReads, stale_reads
 from chaoskit.checks._sets import SetCheck, check_set, rpo
 from chaoskit.checks._traffic import traffic
+from chaoskit.durations import parse_offset
 from chaoskit.errors import PlaybookError, Problem
-from chaoskit.faults.spec import parse_duration
 from chaoskit.history import History
 
 Limit = Literal["duration", "rate", "count"]
@@ -261,7 +261,6 @@ def known_expectations() -> list[str]:
     return sorted(_EXPECTATIONS)
 
 
-_ZERO_DURATION = re.compile(r"^\s*0+(?:\.0+)?\s*(?:ms|s|m|h)?\s*$")
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
 
@@ -298,11 +297,7 @@ def parse_expectations(expectations: Mapping[str, Any]) -> dict[str, float]:
 
 def _parse_limit(limit: Limit, raw: Any) -> float:
     if limit == "duration":
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw == 0:
-            return 0.0
-        if isinstance(raw, str) and _ZERO_DURATION.match(raw):
-            return 0.0
-        return parse_duration(raw)
+        return parse_offset(raw)
     if limit == "rate":
         if isinstance(raw, str):
             m = _PERCENT.match(raw)

@@ -69,8 +69,8 @@ def inject(
     topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = JsonOpt,
 ) -> None:
     """Apply a fault and return once it is observed (with --for: wait, then revert)."""
+    from chaoskit.durations import parse_duration
     from chaoskit.faults import Faults, FaultSpec, revert_on_signals
-    from chaoskit.faults.spec import parse_duration
 
     if len(what) == 3:
         name, target = f"{what[0]}.{what[1]}", what[2]

@@ -15,7 +15,8 @@ from chaoskit.cli.playbooks import _overrides, _print_result, world_for
 @app.command()
 def gameday(
     playbook_path: str = typer.Argument(..., metavar="PLAYBOOK", help="playbook file"),
-    port: int = typer.Option(8765, "--port", min=1, max=65535, help="dashboard port on 127.0.0.1 (taken: a free one)"),
+    port: int = typer.Option(8765, "--port", min=1, max=65535,
+                             help="dashboard port on 127.0.0.1 (taken: a free one)"),
     no_dashboard: bool = typer.Option(False, "--no-dashboard", help="serve no dashboard"),
     auto: bool = typer.Option(False, "--auto", help="every step goes without waiting (demos, tests)"),
     report: Path = typer.Option(None, "--report", "-o", help="report directory "

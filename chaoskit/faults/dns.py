@@ -27,10 +27,10 @@ from chaoskit.faults.base import Change, Fault
 from chaoskit.faults.context import Context, eventually
 from chaoskit.faults.registry import register
 from chaoskit.faults.spec import FaultSpec
+from chaoskit.names import is_label
 from chaoskit.render.coredns import BASELINE_TTL, environment
 from chaoskit.render.plan import HOST_VIEW, View
 from chaoskit.topology import Topology
-from chaoskit.topology.model import LABEL
 
 DNS_OPTIONS = frozenset({"region", "clients_of", "fraction"})
 MAX_SLOW_MS = 1500  # CoreDNS's forward gives up on an upstream after about 2 s
@@ -48,7 +48,7 @@ class DnsTarget:
         self.wildcard = name.startswith("*.")
         body = name[2:] if self.wildcard else name
         labels = body.split(".")
-        if "*" in body or any(not LABEL.match(label) for label in labels):
+        if "*" in body or any(not is_label(label) for label in labels):
             raise ValueError(f"{raw!r} is not a valid DNS name or pattern "
                              "(each label 1-63 of a-z 0-9 '-', '*' only as the whole first label)")
         domain = topology.domain

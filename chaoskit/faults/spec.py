@@ -8,43 +8,13 @@ read that one registry.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# A fault may never outlive this, whatever its spec says (the reaper enforces it).
-MAX_DURATION_S = 24 * 3600.0
+from chaoskit.durations import parse_duration
+
 DEFAULT_MAX_DURATION_S = 600.0
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-def parse_duration(value: Any) -> float:
-    """'500ms', '30s', '2m', '1h' or a number of seconds -> seconds (> 0, <= 24 h).
-
-    Raises ValueError with a message fit for a user.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"not a duration: {value!r}")
-    if isinstance(value, (int, float)):
-        try:
-            seconds = float(value)
-        except OverflowError:
-            raise ValueError(f"duration {str(value)[:20]}... is longer than the 24 h limit") from None
-    elif isinstance(value, str):
-        m = _DURATION.match(value)
-        if not m:
-            raise ValueError(f"not a duration: {value!r} (use e.g. 500ms, 30s, 2m)")
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
-        raise ValueError(f"not a duration: {value!r}")
-    if not seconds > 0:
-        raise ValueError(f"duration must be positive, got {value!r}")
-    if seconds > MAX_DURATION_S:
-        raise ValueError(f"duration {value!r} is longer than the 24 h limit")
-    return seconds
 
 
 class FaultSpec(BaseModel):

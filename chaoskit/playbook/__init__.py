@@ -15,6 +15,7 @@ is `SCHEMA_PATH` (regenerate with ``python -m chaoskit.playbook.schema``).
 import pathlib as _pathlib
 
 from chaoskit.errors import PlaybookError
+from chaoskit.names import dns_name_problem
 from chaoskit.playbook._loader import load_playbook, validate_paths, validate_playbook
 from chaoskit.playbook._model import (
     Mix,
@@ -43,7 +44,6 @@ from chaoskit.playbook._steps import (
     WaitStep,
     step_kind,
 )
-from chaoskit.playbook._values import dns_name_problem
 
 # The JSON Schema for editors (regenerate: python -m chaoskit.playbook.schema).
 SCHEMA_PATH = _pathlib.Path(__file__).with_name("playbook.schema.json")

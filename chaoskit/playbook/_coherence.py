@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from chaoskit.errors import Problem
+from chaoskit.names import dns_name_problem
 from chaoskit.playbook import _known
 from chaoskit.playbook._model import Playbook, StopCondition, Workload
 from chaoskit.playbook._probes import DnsProbe, HttpProbe, KvProbe, Probe, TcpProbe
@@ -28,7 +29,6 @@ from chaoskit.playbook._steps import (
     Step,
     WaitStep,
 )
-from chaoskit.playbook._values import dns_name_problem
 from chaoskit.yamlsource import Path_, Source
 
 # Measured from a fault's start or end, so they need a fault (names of chaoskit.checks, and

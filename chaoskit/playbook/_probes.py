@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from chaoskit.playbook._values import DnsName, Duration, host_problem
+from chaoskit.names import host_problem
+from chaoskit.playbook._values import DnsName, Duration
 
 
 class _Probe(BaseModel):

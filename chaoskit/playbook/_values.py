@@ -6,14 +6,14 @@ message fit for a user, and whose JSON Schema says what an editor should accept.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from chaoskit.faults.spec import _DURATION, parse_duration
+from chaoskit.durations import DURATION_PATTERN, parse_duration, parse_offset
+from chaoskit.names import DNS_NAME_PATTERN, FAULT_ID_PATTERN, LABEL_PATTERN, dns_name_problem
 
 
 def _error(kind: str, reason: str) -> PydanticCustomError:
@@ -30,8 +30,7 @@ def short(value: Any) -> str:
 # --- durations ---------------------------------------------------------------------------------
 
 # What parse_duration reads (its own pattern, so the schema cannot drift from it).
-_DURATION_PATTERN = _DURATION.pattern
-_ZERO = re.compile(r"^\s*0+(\.0+)?\s*(ms|s|m|h)?\s*$")
+_DURATION_PATTERN = DURATION_PATTERN
 
 
 def to_seconds(value: Any) -> float:
@@ -46,11 +45,10 @@ def to_seconds(value: Any) -> float:
 
 
 def _to_offset(value: Any) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0:
-        return 0.0
-    if isinstance(value, str) and _ZERO.match(value):
-        return 0.0
-    return to_seconds(value)
+    try:
+        return parse_offset(value)
+    except ValueError as exc:
+        raise _error("duration", str(exc)) from None
 
 
 _DURATION_SCHEMA = {
@@ -94,7 +92,7 @@ Threshold = Annotated[
 
 # --- names -------------------------------------------------------------------------------------
 
-SLUG_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+SLUG_PATTERN = f"^{LABEL_PATTERN}$"
 _SLUG = re.compile(SLUG_PATTERN)
 
 
@@ -115,8 +113,8 @@ Slug = Annotated[
 ]
 """A name that is safe everywhere it ends up: file names, DNS labels, container names."""
 
-# Fault ids may also hold '.' and '_' (``kv-dns``, ``dns.nodata-1``) but nothing that needs quoting.
-ID_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$"
+# Fault ids are labels: they end up in Corefile comments, URLs and file names.
+ID_PATTERN = f"^{FAULT_ID_PATTERN}$"
 _ID = re.compile(ID_PATTERN)
 
 
@@ -124,7 +122,8 @@ def _to_id(value: Any) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise _error(
             "fault_id",
-            f"{short(value)} is not an id: use letters, digits, '.', '_' and '-' (at most 63)",
+            f"{short(value)} is not an id: use lower-case letters, digits and '-' (at most 63, "
+            "not starting or ending with '-')",
         )
     return value
 
@@ -134,57 +133,6 @@ FaultId = Annotated[
     BeforeValidator(_to_id),
     WithJsonSchema({"type": "string", "pattern": ID_PATTERN, "maxLength": 63}),
 ]
-
-
-_LABEL_RE = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-_LABEL = re.compile(_LABEL_RE)
-
-
-def dns_name_problem(name: str, *, wildcard: bool = True) -> str | None:
-    """Why `name` is not a DNS name (or ``*.`` pattern) safe for CoreDNS; None if it is.
-
-    Labels are ``[a-z0-9-]``, 1-63 characters, not starting or ending with '-';
-    the whole name is at most 253 characters; one trailing '.' is allowed. The
-    names are written into CoreDNS configuration, so anything else (spaces,
-    newlines, braces, quotes) is refused rather than escaped.
-    """
-    if not name:
-        return "a DNS name cannot be empty"
-    bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c in "-.*"))})
-    if bad:
-        shown = ", ".join(repr(c) for c in bad[:5])
-        return f"{name!r} is not a DNS name: it contains {shown}"
-    if name != name.lower():
-        return f"{name!r} is not a DNS name here: write it in lower case"
-    body = name[:-1] if name.endswith(".") else name
-    if len(body) > 253:
-        return f"DNS name is {len(body)} characters long; at most 253 are allowed"
-    labels = body.split(".")
-    if labels[0] == "*":
-        if not wildcard:
-            return f"{name!r}: a wildcard is not allowed here, name one host"
-        labels = labels[1:]
-        if not labels:
-            return f"{name!r}: a wildcard needs a domain after '*.', e.g. *.chaoskit.internal"
-    for label in labels:
-        if label == "":
-            return f"{name!r} is not a DNS name: it has an empty label ('..' or a leading '.')"
-        if "*" in label:
-            return f"{name!r}: '*' is only allowed as the whole first label ('*.example')"
-        if len(label) > 63:
-            return f"{name!r}: label {label[:20]!r}... is longer than 63 characters"
-        if not _LABEL.fullmatch(label):
-            return f"{name!r}: label {label!r} must not start or end with '-'"
-    return None
-
-
-def host_problem(host: str) -> str | None:
-    """Why `host` is neither an IP address nor a DNS name; None if it is one."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return dns_name_problem(host, wildcard=False)
-    return None
 
 
 def _to_dns_name(value: Any) -> str:
@@ -203,7 +151,7 @@ DnsName = Annotated[
         {
             "type": "string",
             "maxLength": 254,
-            "pattern": rf"^({_LABEL_RE}\.)*{_LABEL_RE}\.?$",
+            "pattern": f"^{DNS_NAME_PATTERN}$",
             "examples": ["kv.us-east-1.chaoskit.internal"],
         }
     ),

@@ -9,7 +9,6 @@ Toxiproxy. Validation errors point at file:line:column.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chaoskit.errors import Problem, TopologyError
+from chaoskit.names import label_problem
 from chaoskit.yamlsource import Source, parse_yaml, read_yaml, validation_problems
 
 DEFAULT_TOPOLOGY_PATH = Path(__file__).with_name("default.yaml")
 
-LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 # Names the world itself uses for its containers and proxies.
 RESERVED = {"coredns", "toxiproxy", "kv", "reaper", "tools", "agent", "replication", "dns"}
 # Ports on every Toxiproxy that endpoints may not take.
@@ -34,11 +33,9 @@ MAX_REGIONS = 8
 
 
 def check_label(value: str, what: str) -> str:
-    if not isinstance(value, str) or not LABEL.match(value):
-        raise ValueError(
-            f"{what} {value!r} is not a valid DNS label "
-            "(lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')"
-        )
+    problem = label_problem(value, what)
+    if problem:
+        raise ValueError(problem)
     return value
 
 

@@ -50,8 +50,8 @@ def _overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
 def world_for(playbook: Any, world: str | None, images: str | None, keep: bool,
               log: Any) -> tuple[Any, bool]:
     """The world a playbook runs on: the running one, or one brought up now (started=True)."""
+    from chaoskit.engine import docker_client
     from chaoskit.region import World
-    from chaoskit.region.engine import docker_client
 
     docker_client()
     w = World.define(playbook.topology_path, world)

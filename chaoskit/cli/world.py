@@ -30,7 +30,7 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
                                   help="auto (default), local or official"),
        json_out: bool = JsonOpt) -> None:
     """Create the world and wait until every container is healthy."""
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     docker_client()
     w = _world(topology, world)
@@ -54,7 +54,7 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
 @app.command()
 def down(topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Remove this world's containers, networks and volumes, nothing else."""
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     docker_client()
     w = _world(topology, world)
@@ -65,7 +65,7 @@ def down(topology: str = TopologyOpt, world: str = WorldOpt) -> None:
 @app.command()
 def status(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = JsonOpt) -> None:
     """Regions, services and health; endpoints; the addresses reachable from this host."""
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     docker_client()
     w = _world(topology, world)

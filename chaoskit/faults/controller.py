@@ -241,11 +241,11 @@ class Faults:
         elif action == "restart":
             container.restart(timeout=int(c.get("timeout", 2)))
         elif action == "disconnect":
-            from chaoskit.region.engine import docker_client
+            from chaoskit.engine import docker_client
 
             docker_client().networks.get(c["network"]).disconnect(container, force=True)
         elif action == "connect":
-            from chaoskit.region.engine import docker_client
+            from chaoskit.engine import docker_client
 
             net = docker_client().networks.get(c["network"])
             container.reload()
@@ -395,7 +395,7 @@ class Faults:
             for net, cfg in want.items():
                 full = f"{self.world.project}_{net}"
                 if full not in have:
-                    from chaoskit.region.engine import docker_client
+                    from chaoskit.engine import docker_client
 
                     docker_client().networks.get(full).connect(c, ipv4_address=cfg.get("ipv4_address"))
                     changed.append(f"{svc}: reconnected to {net}")

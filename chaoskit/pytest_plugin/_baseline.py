@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from chaoskit.engine import docker_client
 from chaoskit.errors import ChaoskitError, WorldError
 from chaoskit.faults import Faults
 from chaoskit.region import World
-from chaoskit.region.engine import docker_client
 from chaoskit.render import proxies
 
 

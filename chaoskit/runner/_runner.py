@@ -36,9 +36,9 @@ from chaoskit.playbook import (
     RevertStep,
     WaitStep,
 )
-from chaoskit.probes import ProbeResult, label, run_probe
 from chaoskit.region import World
 from chaoskit.reports import RunOutcome, RunReport, write_report
+from chaoskit.runner._probing import ProbeResult, label, run_probe
 from chaoskit.workload import KvTarget, OrdersTarget, Workload
 
 Listener = Callable[[dict[str, Any]], None]

@@ -175,7 +175,7 @@ def reset(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = J
 @app.command("faults")
 def faults_cmd(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = JsonOpt) -> None:
     """List the active faults: what, where, applied by whom and when, and when they expire."""
-    from chaoskit.inworld import journal
+    from chaoskit.inworld.protocol import journal
 
     w = _running_world(topology, world)
     data = journal.read(w.dir)

@@ -51,7 +51,7 @@ class Context:
             return dict(json.loads(resp.read()))
 
     def generation(self, region: str) -> int:
-        from chaoskit.inworld.corefile import GENERATION_NAME
+        from chaoskit.inworld.protocol.corefile import GENERATION_NAME
 
         r = self.ask_host(region, GENERATION_NAME, "TXT", timeout=0.5)
         for a in r["answers"]:

@@ -33,8 +33,8 @@ from chaoskit.faults import registry
 from chaoskit.faults.base import Change, Fault
 from chaoskit.faults.context import Context, eventually
 from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec
-from chaoskit.inworld import journal
-from chaoskit.inworld.corefile import write_corefile
+from chaoskit.inworld.protocol import journal
+from chaoskit.inworld.protocol.corefile import write_corefile
 from chaoskit.region import World
 from chaoskit.render import proxies
 from chaoskit.toxiproxy import ToxiproxyNotFound, parse_attributes

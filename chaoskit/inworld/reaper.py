@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from . import corefile, journal
+from .protocol import corefile, journal
 
 WORLD = Path(os.environ.get("REAPER_WORLD", "/world"))
 PROJECT = os.environ.get("REAPER_PROJECT", "")

@@ -198,7 +198,7 @@ class World:
         raise WorldError(f"could not create world {self.project}: {last}")
 
     def _write_journal_baseline(self) -> None:
-        from chaoskit.inworld import journal
+        from chaoskit.inworld.protocol import journal
 
         if not (self.dir / journal.JOURNAL).exists():
             journal.write(self.dir, journal.empty())

@@ -8,7 +8,6 @@ Toxiproxy. Validation errors point at file:line:column.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chaoskit.errors import Problem, TopologyError
-from chaoskit.names import label_problem
+from chaoskit.names import label_problem, suggest
 from chaoskit.yamlsource import Source, parse_yaml, read_yaml, validation_problems
 
 DEFAULT_TOPOLOGY_PATH = Path(__file__).with_name("default.yaml")
@@ -198,8 +197,7 @@ class Topology:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(choices)}"
+    return suggest(word, choices, show_all=len(choices))
 
 
 def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:

@@ -175,16 +175,16 @@ def reset(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = J
 @app.command("faults")
 def faults_cmd(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = JsonOpt) -> None:
     """List the active faults: what, where, applied by whom and when, and when they expire."""
-    from chaoskit.inworld.protocol import journal
+    from chaoskit.faults import Faults
 
-    w = _running_world(topology, world)
-    data = journal.read(w.dir)
+    faults = Faults(_running_world(topology, world), detached=True)
+    reaped = faults.reaped()
     rows = [{"id": f["id"], "fault": f["spec"]["fault"], "target": f["spec"]["target"],
              "describe": f.get("describe"), "state": f.get("state"),
              "holder": f.get("holder") or "detached", "applied_at": f.get("applied_at"),
-             "expires_at": f.get("expires_at")} for f in data["faults"]]
+             "expires_at": f.get("expires_at")} for f in faults.listing()]
     if json_out:
-        emit_json({"faults": rows, "recently_reaped": data.get("reaped", [])[-10:]})
+        emit_json({"faults": rows, "recently_reaped": reaped[-10:]})
         return
     if not rows:
         console.print("no active faults")
@@ -196,7 +196,7 @@ def faults_cmd(topology: str = TopologyOpt, world: str = WorldOpt, json_out: boo
             t.add_row(r["id"], r["fault"], r["describe"] or r["target"], r["holder"],
                       _when(r["applied_at"]), _when(r["expires_at"]))
         console.print(t)
-    for r in data.get("reaped", [])[-5:]:
+    for r in reaped[-5:]:
         console.print(f"[dim]reaped {r['id']} ({r.get('fault')}) at {_when(r['at'])}: {r['reason']}[/]")
 
 

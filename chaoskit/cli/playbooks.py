@@ -74,14 +74,10 @@ def run(
     json_out: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Run a playbook as a release gate: exit 0 when every expectation holds, 1 when one fails."""
-    from chaoskit.errors import PlaybookError
-    from chaoskit.playbook import load_playbook, validate_playbook
+    from chaoskit.playbook import load_playbook
     from chaoskit.runner import Run
 
-    problems = validate_playbook(playbook_path)
-    if problems:
-        raise PlaybookError(problems)
-    playbook = load_playbook(playbook_path)
+    playbook = load_playbook(playbook_path)  # PlaybookError (exit 2) lists every problem
     services = _overrides(set_)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report_dir = report or Path("reports") / f"{playbook.name}-{stamp}"

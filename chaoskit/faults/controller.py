@@ -351,6 +351,10 @@ class Faults:
         data = journal.read(self.world.dir)
         return list(data["faults"])
 
+    def reaped(self) -> list[dict[str, Any]]:
+        """The last faults the reaper reverted by itself (oldest first), and why."""
+        return list(journal.read(self.world.dir).get("reaped", []))
+
     def reset(self, *, confirm: bool = True) -> dict[str, Any]:
         """Restore the baseline of the whole world and confirm it. Idempotent."""
         done: dict[str, Any] = {"faults_dropped": [], "containers": [], "toxiproxy": {}}

@@ -23,9 +23,9 @@ from chaoskit.faults import Faults
 from chaoskit.faults.context import Context
 from chaoskit.faults.controller import ActiveFault
 from chaoskit.history import Event, History
-from chaoskit.pytest_plugin._services import get_exits, set_exits
 from chaoskit.pytest_plugin._session import session_of
 from chaoskit.region import World
+from chaoskit.region.exits import get_exits, set_exits
 from chaoskit.region.world import HostAddress
 from chaoskit.toxiproxy import ToxiproxyClient
 from chaoskit.workload import KvTarget, OrdersTarget, Workload, WorkloadStats

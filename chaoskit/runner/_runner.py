@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +35,7 @@ from chaoskit.playbook import (
     WaitStep,
 )
 from chaoskit.region import World
+from chaoskit.region.exits import set_exits
 from chaoskit.reports import RunOutcome, RunReport, write_report
 from chaoskit.runner._probing import ProbeResult, label, run_probe
 from chaoskit.workload import KvTarget, OrdersTarget, Workload
@@ -174,13 +173,7 @@ class Run:
             exits = cfg.get("exits")
             if exits is None or name not in self.world.topology.services:
                 continue
-            body = json.dumps({"exits": [] if exits == "none" else exits}).encode()
-            for region in self.world.topology.regions:
-                url = f"{self.world.service_url(name, region)}/admin/exits"
-                req = urllib.request.Request(url, data=body, method="POST",
-                                             headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=5) as resp:
-                    resp.read()
+            set_exits(self.world, name, exits)
             self.emit("configure", service=name, exits=exits)
 
     def _start_workload(self) -> None:

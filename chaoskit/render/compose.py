@@ -154,8 +154,9 @@ def render_compose(plan: Plan) -> dict[str, Any]:
         }
         for r in regions
     }
-    return _literal({"name": plan.project, "services": services, "networks": networks,
-                     "volumes": {"tools": {"labels": labels}}})
+    compose: dict[str, Any] = _literal({"name": plan.project, "services": services,
+                                        "networks": networks, "volumes": {"tools": {"labels": labels}}})
+    return compose
 
 
 def _endpoint_list(plan: Plan, endpoint: str, first: str) -> str:

@@ -22,12 +22,12 @@ from typing import Any
 from chaoskit.engine import docker_client, require_compose
 from chaoskit.errors import EnvironmentProblem, UserError, WorldError
 from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, resolve_images
+from chaoskit.names import world_name_problem
 from chaoskit.render import Plan, default_subnets, render_world
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, TOXIPROXY_API
 from chaoskit.topology import Topology, load_topology
 
 Log = Callable[[str], None]
-PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 def state_root() -> Path:
@@ -37,8 +37,9 @@ def state_root() -> Path:
 def project_name(topology: Topology, world: str | None = None) -> str:
     name = world or os.environ.get("CHAOSKIT_WORLD") or topology.name
     project = name if name.startswith("chaoskit-") else f"chaoskit-{name}"
-    if not PROJECT_RE.match(project) or len(project) > 60:
-        raise UserError(f"world name {name!r} is not usable as a Compose project name",
+    problem = world_name_problem(name)
+    if problem or len(project) > 60:
+        raise UserError(problem or f"world name {name!r} is too long: at most 51 characters",
                         hint="lowercase letters, digits, '-' and '_'")
     return project
 

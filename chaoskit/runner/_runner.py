@@ -39,6 +39,7 @@ from chaoskit.playbook import (
 from chaoskit.probes import ProbeResult, label, run_probe
 from chaoskit.region import World
 from chaoskit.reports import RunOutcome, RunReport, write_report
+from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
 from chaoskit.workload import KvTarget, OrdersTarget, Workload
 
 Listener = Callable[[dict[str, Any]], None]
@@ -119,6 +120,7 @@ class Run:
         self.current = ""
         self._due_reverts: dict[str, float] = {}
         self.active: dict[str, dict[str, Any]] = {}
+        self.probe_outcomes: list[ProbeOutcome] = []
 
     # --- events -------------------------------------------------------------------
     def now(self) -> float:
@@ -168,6 +170,12 @@ class Run:
         result = run_probe(probe, self.world)
         self.emit("probe", phase=phase, probe=label(probe), **result.to_dict())
         return result
+
+    def _probe_step(self, index: int, step: ProbeStep, phase: str) -> None:
+        # Kept for the gate: a probe step that does not end as it `expect`s fails the run.
+        result = self._probe(step.probe, phase)
+        self.probe_outcomes.append(
+            probe_outcome(phase, index, step, label(step.probe), result.ok, result.detail))
 
     def _configure_services(self) -> None:
         for name, cfg in self.services.items():
@@ -292,7 +300,7 @@ class Run:
         elif isinstance(step, WaitStep):
             self._sleep_until(self.now() + step.wait)
         elif isinstance(step, ProbeStep):
-            self._probe(step.probe, "method")
+            self._probe_step(index, step, "method")
         elif isinstance(step, NoteStep):
             self.note(step.note, who="playbook")
         elif isinstance(step, ManualStep):
@@ -361,7 +369,9 @@ class Run:
                     self.emit("final-read", state="done")
         after = [self._probe(p, "steady-state-after") for p in self.playbook.steady_state]
         steady_verdicts.append(_steady("steady state after", after))
-        verdicts = steady_verdicts + self._verdicts()
+        verdicts = (steady_verdicts + gate_verdicts(self.playbook, self.history, self.probe_outcomes,
+                                                    workload_ran=self.workload is not None)
+                    + self._verdicts())
         if outcome == "passed" and not all(v.passed for v in verdicts):
             outcome = "failed"
             reason = "; ".join(f"{v.name}: measured {v.measured_text}, expected {v.expected}"
@@ -386,7 +396,7 @@ class Run:
             try:
                 self.emit("rollback", index=index, describe=describe_step(step))
                 if isinstance(step, ProbeStep):
-                    self._probe(step.probe, "rollback")
+                    self._probe_step(index, step, "rollback")
                 elif isinstance(step, NoteStep):
                     self.note(step.note, who="playbook")
                 elif isinstance(step, WaitStep):

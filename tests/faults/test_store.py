@@ -3,6 +3,7 @@ dnspython for the global name, redis-py for ROLE and writes, the Docker API from
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from chaoskit.inworld import journal
 from chaoskit.region import World
 
 pytestmark = pytest.mark.world
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def other(world: World) -> str:
@@ -137,8 +139,10 @@ def test_the_reaper_fails_back_a_promotion_whose_runner_died(world: World, tmp_p
     primary, promoted = world.topology.primary, other(world)
     script = tmp_path / "runner.py"
     script.write_text(RUNNER)
+    # This checkout's chaoskit, whatever the environment installed.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, str(script), world.project, promoted],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.strip() == "READY", proc.stderr.read() if proc.stderr else line

@@ -84,7 +84,9 @@ def render_compose(plan: Plan) -> dict[str, Any]:
         }
         kv_port = topo.model.kv.port
         kv_cmd = ["redis-server", "--port", str(kv_port), "--protected-mode", "no", "--save", "",
-                  "--appendonly", "no", "--repl-timeout", "5", "--repl-ping-replica-period", "1"]
+                  "--appendonly", "no", "--repl-timeout", "5", "--repl-ping-replica-period", "1",
+                  # A promotion or failback resyncs a store at once, not after Redis's 5 s wait.
+                  "--repl-diskless-sync-delay", "0"]
         kv_deps: dict[str, Any] = {}
         if r != topo.primary:
             # The replica reaches the primary through its own region's Toxiproxy, by

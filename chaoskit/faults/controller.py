@@ -179,6 +179,9 @@ class Faults:
                     x[0] == t["region"] and x[1] == t["proxy"] for x in taken):
                 raise FaultSpecError(f"a slow-DNS fault is already active in {t['region']}",
                                      hint="one dns.slow per region at a time")
+        if change.replication and any(f.get("replication") for f in data["faults"]):
+            raise FaultSpecError("a promotion is already in force",
+                                 hint="revert it first: one store primary at a time")
         # Undoing a failed second action on a container would undo the first fault's too.
         held = {c["service"]: f["id"] for f in data["faults"] for c in f.get("containers", [])}
         for c in change.containers:
@@ -209,6 +212,12 @@ class Faults:
                        f"CoreDNS of {r} reloading generation {gen}", timeout=5)
 
     def _apply(self, change: Change, gen: int) -> None:
+        if change.replication:
+            from chaoskit.faults.store import StoreEngine
+
+            # A store that is down is left for the reaper, which sets its role when it is back.
+            for problem in StoreEngine(self.ctx).apply(change.replication):
+                self.log(problem)
         if change.dns_blocks:
             self._reload(list(change.dns_blocks), gen)
         for t in change.toxics:
@@ -280,6 +289,10 @@ class Faults:
                 self._reload(list(record["dns_blocks"]), gen)
             except Exception as exc:
                 errors.append(f"dns: {exc}")
+        if record.get("replication"):
+            from chaoskit.faults.store import StoreEngine
+
+            errors.extend(StoreEngine(self.ctx).undo(record["replication"]))
         if errors:
             raise WorldError(f"revert of {record['id']} incomplete: " + "; ".join(errors),
                              ) from None
@@ -329,7 +342,7 @@ class Faults:
             fault = registry.build(FaultSpec.model_validate(record["spec"]), self.world.topology)
         return fault.confirm_reverted(self.ctx, Change(
             record.get("dns_blocks", {}), record.get("toxics", []), record.get("disabled", []),
-            record.get("containers", [])))
+            record.get("containers", []), record.get("replication", [])))
 
     def revert_all(self) -> list[ActiveFault]:
         """Revert this holder's faults, newest first; every one is tried."""
@@ -366,6 +379,9 @@ class Faults:
         self.active.clear()
         for c in self._restore_containers():
             done["containers"].append(c)
+        from chaoskit.faults.store import restore_primary
+
+        done["stores"] = restore_primary(self.ctx)
         for r in self.world.topology.regions:
             self.world.signal(f"coredns-{r}", "SIGUSR1")
         for r in self.world.topology.regions:

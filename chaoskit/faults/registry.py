@@ -28,7 +28,7 @@ def register(cls: type[Fault]) -> type[Fault]:
 
 def _load() -> None:
     # Importing the families registers their kinds.
-    from chaoskit.faults import composite, container, dns, network  # noqa: F401
+    from chaoskit.faults import composite, container, dns, network, store  # noqa: F401
 
 
 def kinds() -> dict[str, type[Fault]]:

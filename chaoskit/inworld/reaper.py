@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .protocol import corefile, journal
+from .protocol import corefile, journal, promotion
 
 WORLD = Path(os.environ.get("REAPER_WORLD", "/world"))
 PROJECT = os.environ.get("REAPER_PROJECT", "")
@@ -88,6 +88,54 @@ def toxiproxy(region: str, method: str, path: str, body: Any = None) -> int:
         return int(exc.code)
 
 
+def exec_in(service: str, argv: list[str]) -> tuple[int, str]:
+    """Run `argv` in `service`'s container (docker exec); OSError if the engine refuses."""
+    cid = container_of(service)
+    if not cid:
+        raise OSError(f"no container {service}")
+    status, made = docker("POST", f"/containers/{cid}/exec",
+                          {"Cmd": argv, "AttachStdout": True, "AttachStderr": True, "Tty": True})
+    if status != 201 or not isinstance(made, dict):
+        raise OSError(f"exec in {service}: HTTP {status} {made}")
+    status, out = docker("POST", f"/exec/{made['Id']}/start", {"Detach": False, "Tty": True})
+    if status != 200:
+        raise OSError(f"exec in {service}: HTTP {status}")
+    _, info = docker("GET", f"/exec/{made['Id']}/json")
+    code = info.get("ExitCode") if isinstance(info, dict) else None
+    return (1 if code is None else int(code)), out if isinstance(out, str) else json.dumps(out)
+
+
+def started(service: str) -> str | None:
+    cid = container_of(service)
+    if not cid:
+        return None
+    status, info = docker("GET", f"/containers/{cid}/json")
+    if status != 200 or not isinstance(info, dict):
+        return None
+    state = info.get("State") or {}
+    return str(state.get("StartedAt")) if state.get("Status") == "running" else None
+
+
+def toxiproxy_url(region: str) -> str:
+    world = json.loads((WORLD / "world.json").read_text())
+    return str(world["toxiproxy_internal"][region])
+
+
+# Per promotion fault: each store's start time when its role was last checked.
+_ROLES_SEEN: dict[str, dict[str, str]] = {}
+
+
+def enforce_roles(data: dict[str, Any]) -> None:
+    """While a promotion is in force, a store that (re)starts gets its promoted role again."""
+    active = {f["id"]: f["replication"] for f in data["faults"] if f.get("replication")}
+    for fid in list(_ROLES_SEEN):
+        if fid not in active:
+            del _ROLES_SEEN[fid]
+    for fid, steps in active.items():
+        for change in promotion.enforce(steps, exec_in, started, _ROLES_SEEN.setdefault(fid, {})):
+            print(f"promotion {fid}: {change}", flush=True)
+
+
 def undo(fault: dict[str, Any], data: dict[str, Any]) -> list[str]:
     """Revert one fault already removed from `data`; return what failed (empty when all done)."""
     errors: list[str] = []
@@ -131,6 +179,8 @@ def undo(fault: dict[str, Any], data: dict[str, Any]) -> list[str]:
             status, _ = docker("POST", f"/containers/{cid}/{action}")
         if status not in (204, 304, 200, 409):
             errors.append(f"container {change['service']} {action}: HTTP {status}")
+    if fault.get("replication"):
+        errors.extend(promotion.undo(fault["replication"], exec_in, started, toxiproxy_url))
     return errors
 
 
@@ -145,6 +195,7 @@ def sweep() -> list[dict[str, Any]]:
             why = journal.due(fault, data["leases"], now)
             (due if why else keep).append((fault, why))
         if not due:
+            enforce_roles(data)
             return []
         data["faults"] = [f for f, _ in keep]
         for fault, why in due:

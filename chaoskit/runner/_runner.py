@@ -37,6 +37,7 @@ from chaoskit.playbook import (
 from chaoskit.region import World
 from chaoskit.region.exits import set_exits
 from chaoskit.reports import RunOutcome, RunReport, write_report
+from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
 from chaoskit.runner._probing import ProbeResult, label, run_probe
 from chaoskit.workload import KvTarget, OrdersTarget, Workload
 
@@ -118,6 +119,7 @@ class Run:
         self.current = ""
         self._due_reverts: dict[str, float] = {}
         self.active: dict[str, dict[str, Any]] = {}
+        self.probe_outcomes: list[ProbeOutcome] = []
 
     # --- events -------------------------------------------------------------------
     def now(self) -> float:
@@ -167,6 +169,12 @@ class Run:
         result = run_probe(probe, self.world)
         self.emit("probe", phase=phase, probe=label(probe), **result.to_dict())
         return result
+
+    def _probe_step(self, index: int, step: ProbeStep, phase: str) -> None:
+        # Kept for the gate: a probe step that does not end as it `expect`s fails the run.
+        result = self._probe(step.probe, phase)
+        self.probe_outcomes.append(
+            probe_outcome(phase, index, step, label(step.probe), result.ok, result.detail))
 
     def _configure_services(self) -> None:
         for name, cfg in self.services.items():
@@ -285,7 +293,7 @@ class Run:
         elif isinstance(step, WaitStep):
             self._sleep_until(self.now() + step.wait)
         elif isinstance(step, ProbeStep):
-            self._probe(step.probe, "method")
+            self._probe_step(index, step, "method")
         elif isinstance(step, NoteStep):
             self.note(step.note, who="playbook")
         elif isinstance(step, ManualStep):
@@ -354,7 +362,9 @@ class Run:
                     self.emit("final-read", state="done")
         after = [self._probe(p, "steady-state-after") for p in self.playbook.steady_state]
         steady_verdicts.append(_steady("steady state after", after))
-        verdicts = steady_verdicts + self._verdicts()
+        verdicts = (steady_verdicts + gate_verdicts(self.playbook, self.history, self.probe_outcomes,
+                                                    workload_ran=self.workload is not None)
+                    + self._verdicts())
         if outcome == "passed" and not all(v.passed for v in verdicts):
             outcome = "failed"
             reason = "; ".join(f"{v.name}: measured {v.measured_text}, expected {v.expected}"
@@ -379,7 +389,7 @@ class Run:
             try:
                 self.emit("rollback", index=index, describe=describe_step(step))
                 if isinstance(step, ProbeStep):
-                    self._probe(step.probe, "rollback")
+                    self._probe_step(index, step, "rollback")
                 elif isinstance(step, NoteStep):
                     self.note(step.note, who="playbook")
                 elif isinstance(step, WaitStep):

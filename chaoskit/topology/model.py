@@ -33,6 +33,9 @@ RESERVED = {"coredns", "toxiproxy", "kv", "reaper", "tools", "agent", "replicati
 RESERVED_PORTS = {8474: "the Toxiproxy API", 16379: "the replication link"}
 # chaoskit's reference services (in chaoskit/inworld/), run when a service gives no image.
 BUILTIN_SERVICES = {"orders", "auth"}
+# The zone of world-wide names (``kv.global.<domain>``: the store's current primary),
+# served by every region's CoreDNS; so no region may take the name.
+GLOBAL_ZONE = "global"
 MAX_REGIONS = 8
 MAX_SERVICES = 200
 DNS_PROXY_BASE = 15300  # 15300 + view index: DNS through Toxiproxy, for slow answers
@@ -225,6 +228,18 @@ class Topology:
     def zone(self, region: str) -> str:
         return f"{region}.{self.domain}"
 
+    @property
+    def global_zone(self) -> str:
+        """The zone of world-wide names, served by every region's CoreDNS."""
+        return f"{GLOBAL_ZONE}.{self.domain}"
+
+    def write_name(self, store: str = "kv") -> str:
+        """The global name of `store`'s current primary, e.g. ``kv.global.chaoskit.internal``.
+
+        Like a cloud's global writer endpoint, it follows a promotion (``kv.promote``).
+        """
+        return f"{store}.{self.global_zone}"
+
 
 def _suggest(word: str, choices: list[str]) -> str:
     return suggest(word, choices, show_all=len(choices))
@@ -236,6 +251,9 @@ def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
     for i, r in enumerate(m.regions):
         if r in seen:
             problems.append(Problem(f"duplicate region {r!r}", src.where(("regions", i))))
+        if r == GLOBAL_ZONE:
+            problems.append(Problem(f"region name {r!r} is reserved for world-wide names "
+                                    f"(kv.{GLOBAL_ZONE}.{m.domain})", src.where(("regions", i))))
         seen.add(r)
         if r in RESERVED:
             problems.append(Problem(f"region name {r!r} is reserved by chaoskit "

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
-from chaoskit.errors import ChaoskitError
+from chaoskit.errors import ChaoskitError, WorldError
 from chaoskit.inworld import corefile, journal, undo
 from chaoskit.toxiproxy import ProxySpec
 
@@ -233,10 +233,10 @@ def repair(ctx: Context, means: undo.Means) -> list[str]:
     Run after the journal's faults were undone: everything left is no fault's.
     Corefiles are not touched here (a reset rewrites them all).
     """
-    changes: list[str] = []
+    # Containers first: a paused Toxiproxy answers no API call until it runs again.
+    changes = _repair_containers(ctx, means)
     for region in means.facts.regions:
         changes += _repair_toxiproxy(ctx, means.facts, region)
-    changes += _repair_containers(ctx, means)
     return changes
 
 
@@ -272,6 +272,11 @@ def _repair_containers(ctx: Context, means: undo.Means) -> list[str]:
     compose = yaml.safe_load(world.compose_file.read_text())
     rows = docker_client().api.containers(
         all=True, filters={"label": f"com.docker.compose.project={world.project}"})
+    missing = sorted(set(compose["services"]) - {"tools"}
+                     - {row["Labels"].get("com.docker.compose.service") for row in rows})
+    if missing:
+        raise WorldError(f"containers {', '.join(missing)} of {world.project} are missing: "
+                         "a reset does not recreate containers; `chaoskit up` does")
     changes: list[str] = []
     for row in rows:
         service = row["Labels"].get("com.docker.compose.service")

@@ -116,7 +116,7 @@ def block_problem(block: object, fault_id: str) -> str | None:
     if corefile.CONTROL_ZONE in block:
         return "a DNS block names chaoskit's control zone"
     depth = 0
-    body = block[head.end() - 1:].rstrip()
+    body = block[head.end() - 2:].rstrip()  # from the zone line's opening brace
     for i, char in enumerate(body):
         depth += {"{": 1, "}": -1}.get(char, 0)
         if depth < 0 or (depth == 0 and i != len(body) - 1):

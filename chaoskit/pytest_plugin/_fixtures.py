@@ -206,7 +206,10 @@ def chaos(chaoskit_world: World, request: pytest.FixtureRequest) -> Iterator[Fau
     baseline = session_of(request.config).baseline(chaoskit_world)
     test = request.node.nodeid
     faults = Faults(chaoskit_world, on_event=clock_of(request.node).fault_event)
-    baseline.before(faults, test)
+    note = baseline.before(faults, test)
+    if note:
+        request.node.add_report_section("setup", "chaoskit", note)
+        warnings.warn(ChaoskitResetWarning(note), stacklevel=1)
     yield faults
     note = baseline.after(faults, test)
     if note:

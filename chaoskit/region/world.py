@@ -156,8 +156,11 @@ class World:
         if subnets is None:
             start = zlib.crc32(self.project.encode()) % 200
             subnets = default_subnets(self.topology, self._used_subnets(), start)
+        from chaoskit.inworld.protocol.journal import secure_dir
+
         self._plan = Plan(self.topology, self.project, subnets)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        # The journal in it steers the reaper, which holds the Docker socket: owner only.
+        secure_dir(self.dir)
         render_world(self._plan, self.dir)
         src = Path(self.topology.source)
         if src.exists() and src.resolve() != (self.dir / "topology.yaml").resolve():

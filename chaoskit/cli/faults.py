@@ -94,10 +94,7 @@ def inject(
                                  "id": fault_id, "max_duration": max_s}
     if duration is not None:
         spec_data["for"] = duration
-    try:
-        spec = FaultSpec.model_validate(spec_data)
-    except Exception as exc:
-        raise FaultSpecError(str(exc).splitlines()[0]) from None
+    spec = FaultSpec.parse(spec_data)
     w = _running_world(topology, world)
     faults = Faults(w, detached=duration is None, log=lambda s: None)
     faults.build(spec)  # all validation before anything is touched

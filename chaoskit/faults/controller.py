@@ -32,7 +32,7 @@ from chaoskit.errors import ConfirmTimeout, FaultSpecError, WorldError
 from chaoskit.faults import registry
 from chaoskit.faults.base import Change, Fault
 from chaoskit.faults.context import Context, eventually
-from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec
+from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec, new_id
 from chaoskit.inworld import journal
 from chaoskit.inworld.corefile import write_corefile
 from chaoskit.region import World
@@ -60,10 +60,6 @@ class ActiveFault:
     @property
     def name(self) -> str:
         return self.fault.name
-
-
-def new_id() -> str:
-    return "f-" + secrets.token_hex(3)
 
 
 class Faults:

@@ -79,12 +79,7 @@ def check_spec(spec: FaultSpec, topology: Topology, where: str = "") -> list[Pro
 
 def build(spec: FaultSpec | dict[str, Any], topology: Topology) -> Fault:
     """A fault object from a spec, or FaultSpecError listing every problem."""
-    if isinstance(spec, dict):
-        try:
-            spec = FaultSpec.model_validate(spec)
-        except ValidationError as exc:
-            raise FaultSpecError([Problem(f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
-                                  for e in exc.errors()]) from None
+    spec = FaultSpec.parse(spec)
     problems = check_spec(spec, topology)
     if problems:
         raise FaultSpecError(problems)

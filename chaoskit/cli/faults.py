@@ -198,9 +198,16 @@ def faults_cmd(topology: str = TopologyOpt, world: str = WorldOpt, json_out: boo
 
 
 @app.command()
-def kinds(json_out: bool = JsonOpt) -> None:
+def kinds(json_out: bool = JsonOpt,
+          markdown: bool = typer.Option(False, "--markdown", help="the docs' table of kinds")) -> None:
     """Every fault chaoskit knows, with its parameters."""
     from chaoskit.faults import kinds as all_kinds
+
+    if markdown:
+        from chaoskit.faults.catalogue import kinds_markdown
+
+        print(kinds_markdown(), end="")
+        return
 
     rows: list[dict[str, Any]] = []
     for name, cls in all_kinds().items():

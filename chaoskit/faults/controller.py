@@ -167,14 +167,18 @@ class Faults:
 
     def _check_conflicts(self, data: dict[str, Any], change: Change, fid: str) -> None:
         taken = {(t["region"], t["proxy"], t["name"]) for f in data["faults"] for t in f["toxics"]}
+        # A toxic marked exclusive (the kind says so) takes its proxy for itself alone.
+        holders = {(t["region"], t["proxy"]): (f["id"], bool(t.get("exclusive")))
+                   for f in data["faults"] for t in f["toxics"]}
         for t in change.toxics:
             if (t["region"], t["proxy"], t["name"]) in taken:
                 raise FaultSpecError(f"toxic {t['name']} on {t['proxy']} in {t['region']} is "
                                      "already in force", hint="revert the other fault first")
-            if t["proxy"].startswith("dns-") and any(
-                    x[0] == t["region"] and x[1] == t["proxy"] for x in taken):
-                raise FaultSpecError(f"a slow-DNS fault is already active in {t['region']}",
-                                     hint="one dns.slow per region at a time")
+            other = holders.get((t["region"], t["proxy"]))
+            if other and (t.get("exclusive") or other[1]):
+                raise FaultSpecError(f"proxy {t['proxy']} in {t['region']} is held by fault "
+                                     f"{other[0]} and takes one fault at a time",
+                                     hint=f"revert {other[0]} first")
         # Undoing a failed second action on a container would undo the first fault's too.
         held = {c["service"]: f["id"] for f in data["faults"] for c in f.get("containers", [])}
         for c in change.containers:

@@ -52,9 +52,10 @@ class FaultSpec(BaseModel):
     def _duration(cls, v: Any) -> float | None:
         return None if v is None else parse_duration(v)
 
-    @field_validator("id", mode="before")
+    # After the field's own validation, so a playbook's stricter id type reports first.
+    @field_validator("id", mode="after")
     @classmethod
-    def _id(cls, v: Any) -> Any:
+    def _id(cls, v: str | None) -> str | None:
         if v is None:
             return None
         problem = fault_id_problem(v)

@@ -121,6 +121,21 @@ def test_truncate_sets_tc_over_udp_and_tcp_gets_the_right_answer(
         assert tcp.rcode == "NOERROR" and not tcp.tc and tcp.a == (want,), tcp
 
 
+def test_a_synthetic_answer_where_a_truncation_was_promised_fails(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The block dns.truncate had before: erratic answers 192.0.2.53, TC on every other query.
+    from chaoskit.errors import ConfirmTimeout
+    from chaoskit.faults.dns import Truncate
+
+    monkeypatch.setattr(Truncate, "block", "erratic {\n    truncate 1\n}")
+    before = from_host(world, EAST, KV_EAST)
+    with Faults(world) as faults, pytest.raises(ConfirmTimeout, match="dns.truncate not observed"):
+        faults.inject({"fault": "dns.truncate", "target": KV_EAST, "region": EAST})
+    assert journal.read(world.dir)["faults"] == []
+    after = from_host(world, EAST, KV_EAST)
+    assert (after.rcode, after.tc, after.a) == (before.rcode, False, before.a), "reverted"
+
+
 def test_slow_is_slow_and_correct(world: World, baseline: dict[Any, str]) -> None:
     want = baseline[("host", EAST, KV_EAST)]
     with Faults(world) as faults, faults.fault({"fault": "dns.slow", "target": KV_EAST,
@@ -162,8 +177,11 @@ def test_clients_of_one_region_only(world: World, baseline: dict[Any, str]) -> N
             assert [s.rcode for s in from_region(world, WEST, KV_EAST, proto)] == ["NXDOMAIN"]
             [east] = from_region(world, EAST, KV_EAST, proto)
             assert east.a == (baseline[("inside", EAST, KV_EAST)],), east
+            # The host through the name's own CoreDNS is the host view, untouched. (Through
+            # us-west-2's port the query is forwarded from us-west-2's network, so the host
+            # is then a client of us-west-2 for that name: it sees what they see.)
             assert from_host(world, EAST, KV_EAST, proto).a == (baseline[("host", EAST, KV_EAST)],)
-            assert from_host(world, WEST, KV_EAST, proto).a == (baseline[("host", WEST, KV_EAST)],)
+            assert from_host(world, WEST, KV_EAST, proto).rcode == "NXDOMAIN"
 
 
 def test_truncate_inside_a_region(world: World, baseline: dict[Any, str]) -> None:
@@ -174,6 +192,27 @@ def test_truncate_inside_a_region(world: World, baseline: dict[Any, str]) -> Non
         assert all(s.tc and set(s.a) <= {want} for s in udp), udp
         [tcp] = from_region(world, WEST, KV_EAST, "tcp")
         assert tcp.a == (want,) and not tcp.tc, tcp
+
+
+def glibc(world: World, region: str, name: str) -> str:
+    """What the C library's stub resolver in a region's container answers (Docker API exec)."""
+    code = f"import socket\ntry: print(socket.gethostbyname({name!r}))\nexcept OSError as e: print(e)"
+    result = world.container(f"agent-{region}").exec_run(["python3", "-c", code])
+    return str(result.output.decode().strip())
+
+
+def test_a_stub_resolver_follows_the_truncation_to_the_right_address(
+        world: World, baseline: dict[Any, str]) -> None:
+    # Through Docker's embedded resolver and the region's CoreDNS, as services resolve.
+    want = baseline[("inside", WEST, KV_EAST)]
+    assert glibc(world, WEST, KV_EAST) == want
+    with Faults(world) as faults, faults.fault({"fault": "dns.truncate", "target": KV_EAST,
+                                                 "clients_of": WEST}):
+        assert all(s.tc for s in from_region(world, WEST, KV_EAST, "udp", count=3))
+        assert glibc(world, WEST, KV_EAST) == want
+    with Faults(world) as faults, faults.fault({"fault": "dns.nxdomain", "target": KV_EAST,
+                                                 "clients_of": WEST}):
+        assert "not known" in glibc(world, WEST, KV_EAST)
 
 
 def test_fraction_breaks_some_queries_not_all(world: World, baseline: dict[Any, str]) -> None:

@@ -5,7 +5,8 @@
     │   ├── TopologyError      a topology file that does not hold together
     │   ├── PlaybookError      a playbook that does not validate
     │   ├── FaultSpecError     an unknown fault, parameter, name or duration
-    │   └── EnvironmentProblem the machine lacks something (engine, Compose, images, a port)
+    │   ├── EnvironmentProblem the machine lacks something (engine, Compose, images, a port)
+    │   └── ServiceBuildError  a topology service's `build:` failed (with its log's tail)
     └── WorldError             the world misbehaved while we drove it
         └── ConfirmTimeout     a fault, revert or probe was not observed in time
 
@@ -64,6 +65,10 @@ class FaultSpecError(UserError):
 
 class EnvironmentProblem(UserError):
     """Something this machine lacks: the Docker engine, Compose v2, images, a free port."""
+
+
+class ServiceBuildError(UserError):
+    """A topology service's `build:` context did not build; carries the build log's tail."""
 
 
 class WorldError(ChaoskitError):

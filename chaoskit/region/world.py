@@ -21,6 +21,7 @@ from typing import Any
 
 from chaoskit.errors import EnvironmentProblem, UserError, WorldError
 from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, resolve_images
+from chaoskit.images.contexts import build_service_images
 from chaoskit.region.engine import docker_client, require_compose
 from chaoskit.render import Plan, default_subnets, render_world
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, TOXIPROXY_API
@@ -79,7 +80,9 @@ class World:
             w = cls.define(topology, world)
         saved = w.dir / "topology.yaml"
         if saved.exists():
-            w.topology = load_topology(saved)
+            # `build:` folders are relative to where the topology came from, not to the copy.
+            base = w.info().get("topology_dir")
+            w.topology = load_topology(saved, base=base, check_builds=False)
         return w
 
     @property
@@ -158,6 +161,8 @@ class World:
         self._plan = Plan(self.topology, self.project, subnets)
         self.dir.mkdir(parents=True, exist_ok=True)
         render_world(self._plan, self.dir)
+        info = {**self.info(), "topology_dir": str(self.topology.base.resolve())}
+        (self.dir / "world.json").write_text(json.dumps(info, indent=2) + "\n")
         src = Path(self.topology.source)
         if src.exists() and src.resolve() != (self.dir / "topology.yaml").resolve():
             shutil.copyfile(src, self.dir / "topology.yaml")
@@ -168,6 +173,7 @@ class World:
         """Create everything and wait until healthy; on failure show logs and remove it all."""
         require_compose()
         env = self.image_env(images)
+        build_service_images(self.topology, self.project, log)
         if self.is_running():
             log(f"world {self.project} is already up")
             return

@@ -6,6 +6,7 @@
     │   ├── PlaybookError      a playbook that does not validate
     │   ├── FaultSpecError     an unknown fault, parameter, name or duration
     │   ├── EnvironmentProblem the machine lacks something (engine, Compose, images, a port)
+    │   ├── OffBaseline        the world is off its baseline; a run would measure a broken world
     │   └── ServiceBuildError  a topology service's `build:` failed (with its log's tail)
     └── WorldError             the world misbehaved while we drove it
         └── ConfirmTimeout     a fault, revert or probe was not observed in time
@@ -65,6 +66,11 @@ class FaultSpecError(UserError):
 
 class EnvironmentProblem(UserError):
     """Something this machine lacks: the Docker engine, Compose v2, images, a free port."""
+
+
+class OffBaseline(UserError):
+    """The world is off its baseline (drift, or faults still journaled): a run would measure a
+    broken world. `chaoskit reset` (or `--reset`) brings the baseline back."""
 
 
 class ServiceBuildError(UserError):

@@ -1,12 +1,11 @@
 """The fault catalogue: every fault kind, found by name.
 
-The playbook schema, the CLI (`chaoskit faults kinds`) and the docs all read
+The playbook schema, the CLI (`chaoskit kinds`) and the docs all read
 this one registry.
 """
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 from chaoskit.errors import FaultSpecError, Problem
 from chaoskit.faults.base import Fault
 from chaoskit.faults.spec import FaultSpec
+from chaoskit.names import suggest
 from chaoskit.topology import Topology
 
 _KINDS: dict[str, type[Fault]] = {}
@@ -28,7 +28,7 @@ def register(cls: type[Fault]) -> type[Fault]:
 
 def _load() -> None:
     # Importing the families registers their kinds.
-    from chaoskit.faults import composite, container, dns, network  # noqa: F401
+    from chaoskit.faults import composite, container, dns, network, store  # noqa: F401
 
 
 def kinds() -> dict[str, type[Fault]]:
@@ -43,8 +43,7 @@ def names() -> list[str]:
 def get(name: str) -> type[Fault]:
     found = kinds().get(name)
     if found is None:
-        close = difflib.get_close_matches(name, names(), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "`chaoskit faults kinds` lists them"
+        hint = suggest(name, names(), show_all=0) or "`chaoskit kinds` lists them"
         raise FaultSpecError(f"unknown fault {name!r}", hint=hint)
     return found
 

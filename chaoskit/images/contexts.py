@@ -26,7 +26,7 @@ def build_service_images(topology: Topology, project: str, log: Log = lambda s: 
     Docker's layer cache makes an unchanged context a matter of a second; a changed one
     gets a new image under the same tag (so `up` can tell what changed by image id).
     """
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     client = docker_client()
     contexts = {n: topology.build_context(n) for n in topology.services}

@@ -47,8 +47,7 @@ services:
     build: {CART_SERVICE}
     port: 9000
     uses: [kv]
-    env: {{PORT: "9000", CART_EXITS: "stale-dns,failover",
-           CART_WRITE_ENDPOINT: "kv.us-east-1.chaoskit.internal:6379"}}
+    env: {{CART_EXITS: "stale-dns,failover"}}
 """
 
 

@@ -56,7 +56,9 @@ func main() {
 	if len(c.reads) == 0 && own != "" {
 		c.reads = []string{own}
 	}
-	c.write = firstOf(os.Getenv("CHAOSKIT_WRITE_ENDPOINT_KV"), os.Getenv("CART_WRITE_ENDPOINT"), own)
+	// The store that accepts writes is a global name that follows a promotion; the own
+	// region's store is a read-only replica outside the primary region.
+	c.write = firstOf(os.Getenv("CHAOSKIT_WRITE_ENDPOINT_KV"), own)
 	for _, exit := range splitList(os.Getenv("CART_EXITS")) {
 		switch exit {
 		case "stale-dns":
@@ -212,10 +214,11 @@ func answer(w http.ResponseWriter, status int, body map[string]any, served strin
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// regionOf reads the region from a store's name: kv.<region>.<domain>:<port>.
+// regionOf reads the region from a store's name: kv.<region>.<domain>:<port> (none for
+// the global name, whose region is whichever is primary now).
 func regionOf(endpoint string) string {
 	parts := strings.Split(endpoint, ".")
-	if len(parts) > 2 {
+	if len(parts) > 2 && parts[1] != "global" {
 		return parts[1]
 	}
 	return ""

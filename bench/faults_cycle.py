@@ -20,7 +20,7 @@ import time
 from chaoskit.faults import Faults
 from chaoskit.inworld.protocol import journal
 from chaoskit.inworld.protocol.corefile import assemble
-from chaoskit.region import World
+from chaoskit.world import World
 
 FAMILIES = {
     "dns": {"fault": "dns.nxdomain", "target": "kv.{primary}.chaoskit.internal"},

@@ -26,7 +26,7 @@ from typing import Any
 from chaoskit.engine import docker_client
 from chaoskit.faults import Faults
 from chaoskit.pytest_plugin._baseline import Baseline
-from chaoskit.region import World
+from chaoskit.world import World
 
 
 def p95(xs: list[float]) -> float:

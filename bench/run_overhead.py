@@ -21,8 +21,8 @@ import tempfile
 import time
 
 from chaoskit.playbook import load_playbook
-from chaoskit.region import World
 from chaoskit.runner import Run
+from chaoskit.world import World
 
 SEED = "playbooks/kv-dns-empty-record.yaml"
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from chaoskit.checks import check_set
 from chaoskit.history import History
-from chaoskit.region import World
 from chaoskit.workload import Workload, choose_target
+from chaoskit.world import World
 
 REPO = Path(__file__).resolve().parents[1]
 CART_SERVICE = REPO / "examples" / "cart" / "service"

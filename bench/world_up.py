@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from chaoskit.engine import docker_client
-from chaoskit.region import World
+from chaoskit.world import World
 
 
 def compose_up(world: World, env: dict[str, str]) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaoskit.region import World
+from chaoskit.world import World
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from chaoskit.errors import FaultSpecError, UserError
 
 def _running_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
     from chaoskit.engine import docker_client
-    from chaoskit.region import World
+    from chaoskit.world import World
 
     docker_client()
     w = World.open(world, topology)

@@ -59,7 +59,7 @@ def world_for(playbook: Any, world: str | None, images: str | None, keep: bool,
     from chaoskit.engine import docker_client
     from chaoskit.errors import OffBaseline
     from chaoskit.faults import Faults
-    from chaoskit.region import World
+    from chaoskit.world import World
 
     docker_client()
     w = World.define(playbook.topology_path, world)

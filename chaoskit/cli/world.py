@@ -18,7 +18,7 @@ app.add_typer(images_app, name="images")
 
 
 def _world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
-    from chaoskit.region import World
+    from chaoskit.world import World
 
     if topology is None:
         return World.open(world)
@@ -135,8 +135,8 @@ def logs(service: str = typer.Argument(None, help="compose service, e.g. coredns
 def render(out: Path = typer.Option(Path("compose"), "--out", "-o", help="directory to write"),
            topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Write the world's compose file, Corefiles, zones and proxy lists to a directory."""
-    from chaoskit.region import World
     from chaoskit.render import Plan, default_subnets, render_world
+    from chaoskit.world import World
 
     w = World.define(topology, world)
     plan = Plan(w.topology, w.project, default_subnets(w.topology))

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from chaoskit.errors import ConfirmTimeout
-from chaoskit.region import World
-from chaoskit.region.resolver import ask_resolver
 from chaoskit.render import Plan
 from chaoskit.toxiproxy import ToxiproxyClient
+from chaoskit.world import World
+from chaoskit.world.resolver import ask_resolver
 
 T = TypeVar("T")
 

@@ -35,8 +35,8 @@ from chaoskit.faults.context import Context, eventually
 from chaoskit.faults.drift import Finding, look, repair
 from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec, new_id
 from chaoskit.inworld.protocol import journal, undo
-from chaoskit.region import World
 from chaoskit.toxiproxy import parse_attributes
+from chaoskit.world import World
 
 HEARTBEAT_S = 1.0
 Log = Callable[[str], None]

@@ -10,7 +10,7 @@ the run's report is the same as `chaoskit run`'s, notes on the timeline.
 ```python
 from chaoskit.gameday import GameDay
 from chaoskit.playbook import load_playbook
-from chaoskit.region import World
+from chaoskit.world import World
 
 playbook = load_playbook("playbooks/kv-dns-empty-record.yaml", interactive=True)
 result = GameDay(playbook, World.open("demo"), port=8765, report_dir="reports/gd").run()

@@ -21,8 +21,8 @@ from chaoskit.gameday._facilitator import GameDayFacilitator, LineReader
 from chaoskit.gameday._live import ContainerWatch, LiveState
 from chaoskit.gameday._terminal import TerminalView
 from chaoskit.playbook import Playbook
-from chaoskit.region import World
 from chaoskit.runner import Run, RunResult
+from chaoskit.world import World
 
 
 class GameDay:
@@ -31,7 +31,7 @@ class GameDay:
     ```python
     from chaoskit.gameday import GameDay
     from chaoskit.playbook import load_playbook
-    from chaoskit.region import World
+    from chaoskit.world import World
 
     result = GameDay(load_playbook("playbooks/kv-dns-empty-record.yaml", interactive=True),
                      World.open("demo"), report_dir="reports/gameday").run()

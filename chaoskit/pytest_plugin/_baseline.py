@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from chaoskit.errors import ChaoskitError, WorldError
 from chaoskit.faults import Faults
-from chaoskit.region import World
+from chaoskit.world import World
 
 
 class BaselineNotRestored(WorldError):

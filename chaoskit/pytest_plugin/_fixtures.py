@@ -24,11 +24,11 @@ from chaoskit.faults.context import Context
 from chaoskit.faults.controller import ActiveFault
 from chaoskit.history import Event, History
 from chaoskit.pytest_plugin._session import session_of
-from chaoskit.region import World
-from chaoskit.region.exits import get_exits, set_exits
-from chaoskit.region.world import HostAddress
 from chaoskit.toxiproxy import ToxiproxyClient
 from chaoskit.workload import Operations, Workload, WorkloadStats, choose_target, is_class_reference
+from chaoskit.world import World
+from chaoskit.world._world import HostAddress
+from chaoskit.world.exits import get_exits, set_exits
 
 
 class ChaoskitResetWarning(UserWarning):

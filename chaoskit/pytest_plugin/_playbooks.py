@@ -19,8 +19,8 @@ from chaoskit.checks import Verdict
 from chaoskit.errors import ChaoskitError, PlaybookError, Problem
 from chaoskit.playbook import Playbook, ProbeStep, load_playbook
 from chaoskit.pytest_plugin._session import session_of
-from chaoskit.region.exits import get_exits, set_exits
 from chaoskit.runner import Run, RunResult
+from chaoskit.world.exits import get_exits, set_exits
 from chaoskit.yamlsource import MAX_BYTES, parse_yaml
 
 _VERSION = re.compile(rb"^version:[ \t]*['\"]?1['\"]?[ \t]*(#.*)?$", re.MULTILINE)

@@ -21,7 +21,7 @@ import pytest
 
 from chaoskit.errors import UserError
 from chaoskit.pytest_plugin._baseline import Baseline
-from chaoskit.region import World
+from chaoskit.world import World
 
 
 class WorldUnavailable(UserError):

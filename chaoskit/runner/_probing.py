@@ -18,8 +18,8 @@ from typing import Any
 import redis
 
 from chaoskit.playbook import CommandProbe, DnsProbe, HttpProbe, KvProbe, PythonProbe, TcpProbe
-from chaoskit.region import World
-from chaoskit.region.resolver import ask_resolver
+from chaoskit.world import World
+from chaoskit.world.resolver import ask_resolver
 
 RETRY_INTERVAL = 0.25
 

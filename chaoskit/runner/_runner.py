@@ -34,12 +34,12 @@ from chaoskit.playbook import (
     RevertStep,
     WaitStep,
 )
-from chaoskit.region import World
-from chaoskit.region.exits import set_exits
 from chaoskit.reports import RunOutcome, RunReport, write_report
 from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
 from chaoskit.runner._probing import ProbeResult, label, run_probe
 from chaoskit.workload import Workload, choose_target
+from chaoskit.world import World
+from chaoskit.world.exits import set_exits
 
 Listener = Callable[[dict[str, Any]], None]
 TICK = 0.02

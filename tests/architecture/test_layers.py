@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"reports", "playbook"},
     {"checks"},
     {"faults", "workload"},
-    {"region", "toxiproxy", "doctor"},  # region is the world
+    {"world", "toxiproxy", "doctor"},
     {"render"},
     {"images"},
     {"topology"},
@@ -101,7 +101,7 @@ def test_the_reader_sees_imports_in_functions_and_relative_ones() -> None:
 
 
 # Nothing that talks to Docker, DNS, HTTP or the key-value store, and none of chaoskit's world.
-WORLD_MODULES = ["docker", "httpx", "dns", "redis", "chaoskit.faults.controller", "chaoskit.region"]
+WORLD_MODULES = ["docker", "httpx", "dns", "redis", "chaoskit.faults.controller", "chaoskit.world"]
 
 
 @pytest.mark.parametrize("module", ["chaoskit.checks", "chaoskit.history", "chaoskit.playbook"])
@@ -120,4 +120,4 @@ def test_the_world_check_can_fail() -> None:
         f"print(' '.join(m for m in {WORLD_MODULES!r} if m in sys.modules))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "chaoskit.region" in proc.stdout.split()
+    assert "chaoskit.world" in proc.stdout.split()

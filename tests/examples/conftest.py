@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chaoskit.pytest_plugin._session import session_of
-from chaoskit.region import World
+from chaoskit.world import World
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CART = EXAMPLES / "cart"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from chaoskit.faults import Faults
-from chaoskit.region import World
+from chaoskit.world import World
 
 CART = Path(__file__).resolve().parents[2] / "examples" / "cart"
 

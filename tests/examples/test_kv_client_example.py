@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from chaoskit.playbook import load_playbook
-from chaoskit.region import World
 from chaoskit.runner import Run
+from chaoskit.world import World
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / "examples" / "kv-client" / "playbook.yaml"
 

@@ -20,8 +20,8 @@ from redis.retry import Retry
 
 from chaoskit.faults import Faults
 from chaoskit.inworld.protocol import journal
-from chaoskit.region import World
 from chaoskit.toxiproxy import ToxiproxyClient
+from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 

@@ -16,14 +16,14 @@ import redis
 
 from chaoskit.faults import Faults
 from chaoskit.inworld.protocol import journal
-from chaoskit.region import World
+from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 
 RUNNER = """
 import sys, time
 from chaoskit.faults import Faults, revert_on_signals
-from chaoskit.region import World
+from chaoskit.world import World
 world = World.open(sys.argv[1], sys.argv[2] if sys.argv[2] != "-" else None)
 primary = world.topology.primary
 with revert_on_signals(), Faults(world) as faults:

@@ -18,8 +18,8 @@ from redis.retry import Retry
 
 from chaoskit.errors import FaultSpecError
 from chaoskit.faults import Faults
-from chaoskit.region import World
 from chaoskit.toxiproxy import ToxiproxyClient
+from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 

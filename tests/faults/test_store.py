@@ -20,7 +20,7 @@ import redis
 
 from chaoskit.faults import Faults
 from chaoskit.inworld.protocol import journal
-from chaoskit.region import World
+from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +126,7 @@ def test_an_old_primary_that_was_down_is_demoted_when_it_comes_back(world: World
 RUNNER = """
 import sys, time
 from chaoskit.faults import Faults
-from chaoskit.region import World
+from chaoskit.world import World
 world = World.open(sys.argv[1])
 with Faults(world) as faults:
     faults.inject({"fault": "kv.promote", "target": sys.argv[2]})

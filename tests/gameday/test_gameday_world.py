@@ -22,7 +22,7 @@ import pexpect
 import pytest
 
 from chaoskit.inworld.protocol import journal
-from chaoskit.region import World
+from chaoskit.world import World
 
 from .offline import small_playbook
 

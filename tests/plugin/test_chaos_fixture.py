@@ -8,8 +8,8 @@ import pytest
 
 from chaoskit.faults import Faults
 from chaoskit.pytest_plugin._baseline import Baseline
-from chaoskit.region import World
 from chaoskit.toxiproxy import ProxySpec
+from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 
@@ -95,7 +95,7 @@ def test_attaches_by_environment_variable_and_leaves_the_world_running(
 
 def test_workload_and_exits_fixtures_undo_what_they_did(
         pytester: pytest.Pytester, world: World, world_args: list[str]) -> None:
-    from chaoskit.region.exits import get_exits
+    from chaoskit.world.exits import get_exits
 
     before = get_exits(world, "orders")
     pytester.makepyfile("""

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from chaoskit.faults import Faults
-from chaoskit.region import World
-from chaoskit.region.exits import get_exits
+from chaoskit.world import World
+from chaoskit.world.exits import get_exits
 
 pytestmark = pytest.mark.world
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from chaoskit.faults import Faults
-from chaoskit.region import World
+from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 

@@ -10,7 +10,7 @@ import secrets
 
 import pytest
 
-from chaoskit.region import World
+from chaoskit.world import World
 
 pytestmark = [pytest.mark.world, pytest.mark.xdist_worlds]
 

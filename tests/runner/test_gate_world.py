@@ -13,8 +13,8 @@ import yaml
 
 from chaoskit.faults import Faults
 from chaoskit.playbook import Playbook
-from chaoskit.region import World
 from chaoskit.runner import Run
+from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 

@@ -15,8 +15,8 @@ from pngs import png_pixels
 
 from chaoskit.inworld.protocol import journal
 from chaoskit.playbook import load_playbook
-from chaoskit.region import World
 from chaoskit.runner import Run
+from chaoskit.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "playbooks" / "kv-dns-empty-record.yaml"

@@ -159,7 +159,7 @@ def test_names_ending_with_a_newline_are_refused(text: str) -> None:
 
 def test_a_world_name_ending_with_a_newline_is_refused() -> None:
     from chaoskit.errors import UserError
-    from chaoskit.region.world import project_name
+    from chaoskit.world._world import project_name
 
     assert project_name(default_topology(), "ci-7") == "chaoskit-ci-7"
     for bad in ("ci-7\n", "ci 7", "Ci", "-ci", "x" * 52):

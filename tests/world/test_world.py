@@ -13,7 +13,7 @@ import dns.rcode
 import pytest
 import redis
 
-from chaoskit.region import World
+from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 

@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
-from chaoskit.region.world import World
+from chaoskit.world._world import World
 
 
 def _call(url: str, body: Any = None) -> list[str]:

@@ -15,7 +15,7 @@ import dns.message
 import dns.query
 import dns.rcode
 
-from chaoskit.region.world import World
+from chaoskit.world._world import World
 
 
 def ask_resolver(world: World, region: str, name: str, qtype: str = "A", proto: str = "udp",

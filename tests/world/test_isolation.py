@@ -10,7 +10,7 @@ import dns.query
 import pytest
 
 from chaoskit.engine import docker_client
-from chaoskit.region import World
+from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 

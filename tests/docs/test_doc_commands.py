@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import Path
-
 from typing import Any
 
 import pytest
@@ -34,10 +33,7 @@ def command_lines(text: str) -> list[tuple[int, str]]:
         if _FENCE.match(line):
             fenced = not fenced
             continue
-        if fenced or line.startswith("    "):
-            candidates = [line.strip()]
-        else:
-            candidates = _INLINE.findall(line)
+        candidates = [line.strip()] if fenced or line.startswith("    ") else _INLINE.findall(line)
         for candidate in candidates:
             for part in candidate.split("&&"):
                 part = part.strip()

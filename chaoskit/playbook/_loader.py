@@ -20,7 +20,7 @@ from chaoskit.playbook._coherence import Parts, review
 from chaoskit.playbook._model import Playbook
 from chaoskit.playbook._problems import playbook_problems
 from chaoskit.topology import Topology, default_topology, load_topology
-from chaoskit.yamlsource import MAX_BYTES, MAX_DEPTH, MAX_VALUES, Source, parse_yaml
+from chaoskit.yamlsource import MAX_BYTES, MAX_DEPTH, MAX_VALUES, Source, parse_yaml, read_text
 
 # libyaml's loader when PyYAML has it: the same nodes, several times faster.
 FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -75,16 +75,10 @@ def validate_paths(paths: Iterable[str | Path]) -> tuple[int, list[Problem]]:
 
 def _read(path: Path, *, interactive: bool) -> tuple[Playbook | None, list[Problem]]:
     name = str(path)
-    try:
-        if path.is_dir():
-            return None, [Problem("is a directory, not a playbook file", name)]
-        with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            return None, [Problem(f"file is larger than {MAX_BYTES} bytes; not a playbook", name)]
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(f"cannot read playbook: {exc}", name)]
+    text, problem = read_text(path, "playbook", MAX_BYTES)
+    if text is None:
+        assert problem is not None
+        return None, [problem]
     try:
         return _validate(text, name, path, interactive=interactive)
     except Exception as exc:  # a bug of ours must still reach the user as one clear line
@@ -115,7 +109,9 @@ def _validate(
     try:
         playbook = Playbook.model_validate(src.data)
     except ValidationError as exc:
-        problems.extend(playbook_problems(exc, src))
+        # A value YAML already refused (a 5000-digit number) is read as null: say it once.
+        refused = {p.where for p in problems}
+        problems.extend(p for p in playbook_problems(exc, src) if p.where not in refused)
     parts = Parts.of(playbook) if playbook is not None else Parts.salvage(src.data)
     topology_path = path.parent / parts.topology if parts.topology else None
     names, topology_problems = _topology(topology_path, src)

@@ -10,7 +10,10 @@ from chaoskit.playbook._model import Playbook
 from chaoskit.yamlsource import Source, validation_problems
 
 # The playbook's own error types, whose messages already show the value.
-_SAYS_WHAT_IT_GOT = {"duration", "threshold", "slug", "fault_id", "dns_name", "callable", "step_kind"}
+_SAYS_WHAT_IT_GOT = {
+    "duration", "threshold", "slug", "fault_id", "dns_name", "callable", "step_kind",
+    "template", "status", "header",
+}  # fmt: skip
 
 
 def playbook_problems(exc: ValidationError, src: Source) -> list[Problem]:

@@ -22,6 +22,7 @@ EXPECTED = {
     "region-evacuation",
     "shared-auth-dependency-outage",
     "dns-failover-stale-ttl",
+    "kv-promotion-rpo",
 }
 def test_every_playbook_is_shipped() -> None:
     assert {p.stem for p in PLAYBOOKS} == EXPECTED

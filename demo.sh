@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-python3 -m pip install -q -e .
+python3 -m pip install -q -e '.[test]'
 if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
   chaoskit doctor --fix
 else

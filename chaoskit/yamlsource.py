@@ -2,7 +2,8 @@
 
 Topologies and playbooks are validated by pydantic, whose errors name a path
 such as ``("method", 2, "fault")``. `Source.where(path)` turns that path back
-into ``playbook.yaml:14:7`` so every message points at the line to fix.
+into ``playbook.yaml:14:7``, and `validation_problems` turns pydantic's errors
+into problems at those places, so every message points at the line to fix.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import types
+import typing
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 
 from chaoskit.errors import Problem
+from chaoskit.names import suggest
 
 Path_ = tuple[str | int, ...]
 
@@ -182,23 +187,232 @@ def read_yaml(path: str | Path, what: str = "file") -> tuple[Source, list[Proble
     return parse_yaml(text, str(path))
 
 
-def validation_problems(exc: ValidationError, src: Source) -> list[Problem]:
-    """Turn pydantic's errors into problems that point at file:line:col."""
-    out: list[Problem] = []
-    for err in exc.errors():
+def short(value: Any) -> str:
+    """`value`'s repr, cut to fit in a message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# Errors whose message already shows the value, or where showing it would not help.
+_SAYS_WHAT_IT_GOT = frozenset({"value_error", "assertion_error"})
+
+
+def dotted(path: Path_) -> str:
+    """``method[2].inject.for`` for a path."""
+    out = ""
+    for x in path:
+        out += f"[{x}]" if isinstance(x, int) else (f".{x}" if out else str(x))
+    return out or "(top level)"
+
+
+def validation_problems(
+    exc: ValidationError,
+    src: Source,
+    root: type[BaseModel],
+    *,
+    says_what_it_got: Collection[str] = (),
+    union_nouns: Mapping[str, str] | None = None,
+    top_level: str = "a YAML mapping is expected",
+) -> list[Problem]:
+    """Pydantic's errors as problems a user can act on: where (file:line:col), what, the likely fix.
+
+    It follows each error's path through `root`'s types, so it can drop what pydantic
+    adds to paths (union tags, the member tried of a plain union), report one error per
+    union, point an unknown key at the key itself and suggest the closest known key.
+    `says_what_it_got`: the caller's own error types whose message already shows the
+    value; `union_nouns`: what a discriminated union's members are, by discriminator
+    (``{"'type'": "probe"}`` gives "unknown probe type 'htpp'"); `top_level`: what the
+    whole document is, said when it is not a mapping.
+    """
+    shown = _SAYS_WHAT_IT_GOT | set(says_what_it_got)
+    found: list[tuple[Problem, Path_ | None, int]] = []
+    for err in exc.errors(include_url=False):
         loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
-        # pydantic adds the tag of a tagged union to the path; drop names not in the source.
-        path = tuple(x for x in loc if isinstance(x, int) or not _is_tag(x, loc, src))
-        dotted = ".".join(str(x) for x in loc) or "(top level)"
-        msg = err["msg"]
-        at_key = err["type"] == "extra_forbidden"
-        if at_key:
-            msg = f"unknown key {loc[-1]!r}"
-        out.append(Problem(f"{dotted}: {msg}", src.where(path, key=at_key)))
-    return out
+        walk = _walk_model(root, loc)
+        path = walk.path
+        kind = err["type"]
+        where = src.where(path)
+        hint = ""
+        value = err.get("input")
+        if kind == "extra_forbidden":
+            key = str(path[-1]) if path else "?"
+            model = _walk_model(root, loc[:-1]).model
+            msg = f"unknown key {key!r}"
+            hint = _alias_hint(model, key) or suggest(key, _keys(model))
+            where = src.where(path, key=True)
+            path = path[:-1]
+        elif kind == "missing":
+            msg = f"missing key {str(path[-1])!r}" if path else "missing"
+            path = path[:-1]
+        elif kind == "union_tag_not_found":
+            tags = _expected(err)
+            field = str(err.get("ctx", {}).get("discriminator", "tag"))
+            noun = (union_nouns or {}).get(field, "value")
+            msg = f"a {noun} needs a {field}"
+            hint = f"one of: {tags}" if tags else ""
+        elif kind == "union_tag_invalid":
+            tag = str(err.get("ctx", {}).get("tag", value))
+            field = str(err.get("ctx", {}).get("discriminator", "tag"))
+            kind_of = (union_nouns or {}).get(field)
+            msg = (f"unknown {kind_of} {field.strip(chr(39))} {tag!r}" if kind_of
+                   else f"unknown {field} {tag!r}")
+            hint = suggest(tag, _expected(err).split(", ")) or f"one of: {_expected(err)}"
+            where = src.where((*path, "type"))
+        elif kind == "invalid_key":
+            msg = "keys must be text"
+        elif kind == "model_type" and not path:
+            msg = f"{top_level}, not {_kind(value)}"
+        elif kind in ("model_type", "dict_type"):
+            msg = f"expected a mapping, got {_kind(value)}"
+        elif kind == "list_type":
+            msg = f"expected a list, got {_kind(value)}"
+        else:
+            msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+            if _is_scalar(value) and kind not in shown:
+                msg += f", got {short(value)}"
+        problem = Problem(f"{dotted(path)}: {msg}" if path else msg, where, hint)
+        found.append((problem, walk.union, len(loc)))
+    return _one_per_union(found)
 
 
-def _is_tag(x: str | int, loc: tuple[str | int, ...], src: Source) -> bool:
-    i = loc.index(x)
-    prefix = loc[:i]
-    return (*prefix, x) not in src.positions and prefix in src.positions and i < len(loc) - 1
+def _one_per_union(found: list[tuple[Problem, Path_ | None, int]]) -> list[Problem]:
+    """Of the errors pydantic reports for each member of a plain union, the one that got furthest.
+
+    For ``exits: [failover, teleport]`` that is the list member's complaint
+    about 'teleport', not the `none` member's complaint about the whole list.
+    """
+    best: dict[Path_, tuple[int, int]] = {}
+    for i, (_, union, depth) in enumerate(found):
+        if union is not None and (union not in best or depth > best[union][0]):
+            best[union] = (depth, i)
+    keep = {i for _, i in best.values()}
+    return [p for i, (p, union, _) in enumerate(found) if union is None or i in keep]
+
+
+@dataclass
+class _ModelWalk:
+    path: Path_  # the error's place in the source: loc without union tags and member labels
+    model: type[BaseModel] | None  # the model at the end of loc, if it is one
+    union: Path_ | None  # where a plain (untagged) union was entered, if one was
+
+
+def _walk_model(root: type[BaseModel], loc: tuple[str | int, ...]) -> _ModelWalk:
+    """Follow `loc` through the model's types, telling keys from what pydantic adds.
+
+    Pydantic puts a tagged union's tag in the path (``("method", 0, "inject",
+    "inject", "for")``: the step's kind, then its key), and the member it tried
+    for a plain union (``"literal['none']"``). Neither is a place in the source.
+    """
+    tp: Any = root
+    path: list[str | int] = []
+    union: Path_ | None = None
+    for x in loc:
+        if x == "[key]":
+            continue
+        members = _members(tp)
+        if len(members) > 1:
+            tagged = [m for m in members if isinstance(x, str) and _tag_of(m) == x]
+            if tagged:
+                tp = tagged[0]
+                continue
+            if not _tag_of(members[0]):  # a plain union: `x` names the member tried
+                union = union or tuple(path)
+                tp = _member_named(members, x)
+                continue
+        path.append(x)
+        tp = _child(tp, x) if tp is not None else None
+    while _members(tp) and len(_members(tp)) == 1:
+        tp = _members(tp)[0]
+    model = _unwrap(tp)
+    is_model = isinstance(model, type) and issubclass(model, BaseModel)
+    return _ModelWalk(tuple(path), model if is_model else None, union)
+
+
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _members(tp: Any) -> list[Any]:
+    """The members of a union (None left out), unwrapping an Optional down to one member."""
+    tp = _unwrap(tp)
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return []
+    members = [m for m in typing.get_args(tp) if m is not type(None)]
+    if len(members) == 1 and _members(members[0]):
+        return _members(members[0])
+    return members
+
+
+def _tag_of(tp: Any) -> str | None:
+    if typing.get_origin(tp) is typing.Annotated:
+        for meta in typing.get_args(tp)[1:]:
+            if isinstance(meta, Tag):
+                return meta.tag
+    model = _unwrap(tp)
+    if isinstance(model, type) and issubclass(model, BaseModel) and "type" in model.model_fields:
+        args = typing.get_args(model.model_fields["type"].annotation)
+        return str(args[0]) if len(args) == 1 else None
+    return None
+
+
+def _member_named(members: list[Any], label: str | int) -> Any:
+    # Pydantic names a member like "list[literal['a','b']]", "literal['none']", "int".
+    for m in members:
+        origin = typing.get_origin(_unwrap(m)) or _unwrap(m)
+        name = getattr(origin, "__name__", str(origin)).lower()
+        if isinstance(label, str) and label.lower().startswith(name):
+            return m
+    return None
+
+
+def _child(tp: Any, x: str | int) -> Any:
+    members = _members(tp)
+    if len(members) == 1:
+        tp = members[0]
+    tp = _unwrap(tp)
+    origin = typing.get_origin(tp)
+    if origin is list:
+        return typing.get_args(tp)[0] if isinstance(x, int) else None
+    if origin is dict:
+        return typing.get_args(tp)[1]
+    if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(x, str):
+        for name, info in tp.model_fields.items():
+            if x in (name, info.alias):
+                if not info.metadata:
+                    return info.annotation
+                return typing.Annotated[(info.annotation, *info.metadata)]
+    return None
+
+
+def _keys(model: type[BaseModel] | None) -> list[str]:
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _alias_hint(model: type[BaseModel] | None, key: str) -> str:
+    info = model.model_fields.get(key) if model is not None else None
+    if info is not None and info.alias and info.alias != key:
+        return f"write {info.alias!r} here"
+    return ""
+
+
+def _expected(err: Any) -> str:
+    tags = str(err.get("ctx", {}).get("expected_tags", ""))
+    return tags.replace("'", "")
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) or value is None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {short(value)}"

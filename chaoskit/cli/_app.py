@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 app = typer.Typer(
     name="chaoskit",
@@ -19,6 +22,13 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+def table(**options: Any) -> Table:
+    """A rich table (imported on first use: `chaoskit --help` draws none)."""
+    from rich.table import Table
+
+    return Table(**options)
 
 
 def emit_json(data: Any) -> None:

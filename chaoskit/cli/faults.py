@@ -7,11 +7,9 @@ import time
 from typing import Any
 
 import typer
-import yaml
 from rich.markup import escape
-from rich.table import Table
 
-from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json
+from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json, table
 from chaoskit.errors import FaultSpecError, UserError
 
 
@@ -33,6 +31,8 @@ def _when(ts: float | None) -> str:
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:
+    import yaml
+
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -196,7 +196,7 @@ def faults_cmd(topology: str = TopologyOpt, world: str = WorldOpt, json_out: boo
     if not rows:
         console.print("no active faults")
     else:
-        t = Table(show_edge=False)
+        t = table(show_edge=False)
         for col in ("id", "fault", "what", "state", "held by", "applied", "expires"):
             t.add_column(col)
         for r in rows:
@@ -240,7 +240,7 @@ def kinds(json_out: bool = JsonOpt,
     if json_out:
         emit_json(rows)
         return
-    t = Table(show_edge=False)
+    t = table(show_edge=False)
     t.add_column("fault")
     t.add_column("what it does")
     t.add_column("parameters")

@@ -11,9 +11,8 @@ from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from chaoskit.cli._app import app, console, err_console
+from chaoskit.cli._app import app, console, err_console, table
 from chaoskit.errors import UserError
 from chaoskit.runner._events import describe_event
 
@@ -140,7 +139,7 @@ def _print_event(event: dict[str, Any]) -> None:
 
 
 def _print_result(result: Any) -> None:
-    t = Table(show_edge=False, title="expectations", title_justify="left")
+    t = table(show_edge=False, title="expectations", title_justify="left")
     t.add_column("")
     t.add_column("expectation")
     t.add_column("expected")

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json, err_console
+from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json, err_console, table
 from chaoskit.errors import EnvironmentProblem, UserError
 
 images_app = typer.Typer(help="Container images: build local equivalents of the pinned ones.",
@@ -94,7 +93,7 @@ def _print_status(data: dict) -> None:  # type: ignore[type-arg]
     console.print(f"[bold]{data['world']}[/] ({'running' if data['running'] else 'NOT running'})"
                   f"  state: {data['directory']}")
     for region, r in data["regions"].items():
-        t = Table(title=f"{region}  ({r['subnet']})", title_justify="left", show_edge=False)
+        t = table(title=f"{region}  ({r['subnet']})", title_justify="left", show_edge=False)
         t.add_column("service")
         t.add_column("state")
         t.add_column("health")
@@ -102,7 +101,7 @@ def _print_status(data: dict) -> None:  # type: ignore[type-arg]
             colour = "green" if s["health"] in ("healthy", "none") and s["state"] == "running" else "red"
             t.add_row(name, s["state"], f"[{colour}]{s['health']}[/]")
         console.print(t)
-        e = Table(show_edge=False)
+        e = table(show_edge=False)
         e.add_column("endpoint (DNS name)")
         e.add_column("proxy listener")
         e.add_column("upstream")
@@ -179,7 +178,7 @@ def doctor(fix: bool = typer.Option(False, "--fix", help="install and start what
     if json_out:
         emit_json([c.__dict__ for c in checks])
     else:
-        t = Table(show_edge=False)
+        t = table(show_edge=False)
         t.add_column("")
         t.add_column("check")
         t.add_column("found")

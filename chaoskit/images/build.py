@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -33,6 +34,9 @@ from chaoskit.images.catalogue import (
 DOCKERFILES = Path(__file__).with_name("dockerfiles")
 INWORLD = Path(__file__).resolve().parent.parent / "inworld"
 BASE_PACKAGES = ["redis-server", "python3", "busybox-static", "ca-certificates"]
+# Libraries the in-world code may import besides the standard library (distribution name ->
+# the name it is imported by): pure-Python wheels, unpacked into the services image.
+SHIPPED = {"dnspython": "dns"}
 
 GO_BINARIES = {
     "coredns": ("github.com/coredns/coredns", f"v{COREDNS_VERSION}", "coredns", "coredns"),
@@ -134,11 +138,36 @@ def build_kv(client: Any, tag: str, base: str, log: Log) -> None:
         _docker_build(client, Path(tmp), tag, {"BASE": base}, log)
 
 
+def shipped_wheels(log: Log) -> list[Path]:
+    """Wheels of the libraries the in-world code uses (SHIPPED), built on the host.
+
+    Pinned to the versions installed here, so both sides of the world speak the same
+    dnspython; built once per version into the cache (no registry needed afterwards).
+    """
+    import importlib.metadata
+
+    out: list[Path] = []
+    for dist in SHIPPED:
+        version = importlib.metadata.version(dist)
+        folder = cache_dir() / "wheels" / f"{dist}-{version}"
+        found = sorted(folder.glob("*.whl")) if folder.is_dir() else []
+        if not found:
+            folder.mkdir(parents=True, exist_ok=True)
+            _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder),
+                  f"{dist}=={version}"], log)
+            found = sorted(folder.glob("*.whl"))
+        out.extend(found)
+    return out
+
+
 def build_services(client: Any, tag: str, base: str, log: Log) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ctx = Path(tmp)
         shutil.copy2(DOCKERFILES / "Dockerfile.services", ctx / "Dockerfile")
         shutil.copytree(INWORLD, ctx / "inworld", ignore=shutil.ignore_patterns("__pycache__"))
+        (ctx / "wheels").mkdir()
+        for wheel in shipped_wheels(log):
+            shutil.copy2(wheel, ctx / "wheels" / wheel.name)
         _docker_build(client, ctx, tag, {"BASE": base}, log)
 
 

@@ -1,4 +1,5 @@
-"""Code that runs inside the world's containers: standard library only, relative imports only.
+"""Code that runs inside the world's containers: the standard library and the wheels the
+services image ships (`chaoskit.images.build.SHIPPED`: dnspython) only, relative imports only.
 
 Copied into a Python image as package ``inworld`` (``python3 -m inworld.orders``) and
 importable on the host as ``chaoskit.inworld``.
@@ -10,5 +11,6 @@ importable on the host as ``chaoskit.inworld``.
 - `agent`: answers "what does a client in this region see?".
 - `reaper`: the world's dead man's switch that reverts faults whose holder died.
 - `protocol`: what both sides share (the fault journal, Corefile assembly, the order
-  record, a RESP client); the host imports it as ``chaoskit.inworld.protocol``.
+  record, a RESP client, the one DNS question); the host imports it as
+  ``chaoskit.inworld.protocol``.
 """

@@ -21,7 +21,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from . import dnswire
+from .protocol.dnsquery import ask
 
 REGION = os.environ.get("AGENT_REGION", "unknown")
 RESOLVER = os.environ.get("AGENT_RESOLVER", "127.0.0.11")
@@ -64,14 +64,19 @@ class Handler(BaseHTTPRequestHandler):
             if url.path == "/health":
                 self._send(200, {"status": "ok", "region": REGION})
             elif url.path == "/dns":
-                res = dnswire.query(
-                    q["name"][0],
-                    q.get("server", [RESOLVER])[0],
-                    int(q.get("port", ["53"])[0]),
-                    q.get("type", ["A"])[0],
-                    q.get("proto", ["udp"])[0],
-                    _float(q, "timeout", 2.0),
-                )
+                started = time.monotonic()
+                try:
+                    res = ask(
+                        q["name"][0],
+                        q.get("server", [RESOLVER])[0],
+                        int(q.get("port", ["53"])[0]),
+                        q.get("type", ["A"])[0],
+                        q.get("proto", ["udp"])[0],
+                        _float(q, "timeout", 2.0),
+                    )
+                except OSError as exc:  # the resolver cannot be reached: an answer, not a 500
+                    res = {"rcode": "ERROR", "error": str(exc), "answers": [], "tc": False,
+                           "elapsed": time.monotonic() - started}
                 self._send(200, {"region": REGION, **res})
             elif url.path == "/tcp":
                 started = time.monotonic()

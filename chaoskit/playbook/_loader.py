@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -17,10 +18,12 @@ from pydantic import ValidationError
 from chaoskit.errors import PlaybookError, Problem, UserError
 from chaoskit.playbook._coherence import Parts, review
 from chaoskit.playbook._model import Playbook
-from chaoskit.playbook._problems import FAST_LOADER, KeyMarks, from_validation_error, key_marks
+from chaoskit.playbook._problems import playbook_problems
 from chaoskit.topology import Topology, default_topology, load_topology
 from chaoskit.yamlsource import MAX_BYTES, MAX_DEPTH, MAX_VALUES, Source, parse_yaml, read_text
 
+# libyaml's loader when PyYAML has it: the same nodes, several times faster.
+FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _WHERE = re.compile(r"^(.*):(\d+):(\d+)$")
 
 
@@ -106,17 +109,9 @@ def _validate(
     try:
         playbook = Playbook.model_validate(src.data)
     except ValidationError as exc:
-        marks: KeyMarks = {}
-
-        def lazy_marks() -> KeyMarks:  # a second parse, only when a key is unknown
-            if not marks:
-                marks.update(key_marks(text))
-            return marks
-
         # A value YAML already refused (a 5000-digit number) is read as null: say it once.
         refused = {p.where for p in problems}
-        problems.extend(p for p in from_validation_error(exc, src, Playbook, lazy_marks)
-                        if p.where not in refused)
+        problems.extend(p for p in playbook_problems(exc, src) if p.where not in refused)
     parts = Parts.of(playbook) if playbook is not None else Parts.salvage(src.data)
     topology_path = path.parent / parts.topology if parts.topology else None
     names, topology_problems = _topology(topology_path, src)

@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from chaoskit.durations import DURATION_PATTERN, parse_duration, parse_offset
 from chaoskit.names import DNS_NAME_PATTERN, FAULT_ID_PATTERN, LABEL_PATTERN, dns_name_problem
 from chaoskit.workload import CLASS_PATTERN
+from chaoskit.yamlsource import short
 
 
 def _error(kind: str, reason: str) -> PydanticCustomError:
@@ -22,10 +23,6 @@ def _error(kind: str, reason: str) -> PydanticCustomError:
     return PydanticCustomError(kind, "{reason}", {"reason": reason})
 
 
-def short(value: Any) -> str:
-    """`value`'s repr, cut to fit in a message."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # --- durations ---------------------------------------------------------------------------------

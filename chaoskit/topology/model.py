@@ -474,15 +474,7 @@ def _build(src: Source, problems: list[Problem], base: Path, *, check_builds: bo
     try:
         model = TopologyModel.model_validate(data)
     except ValidationError as exc:
-        found = validation_problems(exc, src)
-        known = list(TopologyModel.model_fields)
-        found = [
-            Problem(p.message + (f"; {_suggest(p.message.split(chr(39))[1], known)}"
-                                 if "unknown key" in p.message and p.message.count(".") == 0 else ""),
-                    p.where)
-            for p in found
-        ]
-        raise TopologyError(found) from None
+        raise TopologyError(validation_problems(exc, src, TopologyModel)) from None
     semantic = _semantic_problems(model, src, base if check_builds else None)
     if semantic:
         raise TopologyError(semantic)

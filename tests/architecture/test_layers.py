@@ -82,6 +82,18 @@ def test_every_part_of_the_package_has_a_layer() -> None:
     assert set(LAYER_OF) - parts == set(), "a part in LAYERS no longer exists"
 
 
+def test_the_architecture_doc_draws_every_part() -> None:
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    drawing = text.split("```")[1]
+    missing = [p for p in LAYER_OF if p != "(root)" and p not in drawing.split()]
+    assert missing == []
+    # Its lines above the base, top to bottom, are the contract's layers in the same order.
+    layered = drawing.split("-----")[0]
+    rows = [[w for w in line.split() if w in LAYER_OF] for line in layered.splitlines()]
+    order = [next(i for i, layer in enumerate(LAYERS) if row[0] in layer) for row in rows if row]
+    assert order == sorted(order)
+
+
 def test_imports_only_go_down() -> None:
     wrong = []
     for importer, line, target in imports():

@@ -1,4 +1,5 @@
-"""The in-world package runs inside containers: standard library only, relative imports only,
+"""The in-world package runs inside containers: the standard library and the wheels the services
+image ships (dnspython) only, relative imports only,
 and it works when copied as a top-level package ``inworld`` (``python3 -m inworld.orders``)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import chaoskit.inworld
+from chaoskit.images.build import SHIPPED
 from chaoskit.workload.local import LocalRedis, free_port
 
 PACKAGE = Path(chaoskit.inworld.__file__).parent
@@ -35,9 +37,9 @@ def test_imports_only_the_standard_library_or_siblings(path: Path) -> None:
             continue
         for name in names:
             top = name.split(".")[0]
-            assert top in sys.stdlib_module_names or top == "__future__", (
-                f"{path.name}:{node.lineno}: imports {name!r}; "
-                "in-world code may use the standard library only"
+            assert top in sys.stdlib_module_names or top in ("__future__", *SHIPPED.values()), (
+                f"{path.name}:{node.lineno}: imports {name!r}; in-world code may use the standard "
+                "library and the libraries the services image ships (images.build.SHIPPED) only"
             )
 
 

@@ -4,6 +4,8 @@
 - `corefile`: how a region's Corefile is assembled from the baseline and the faults' blocks.
 - `order_record`: an order as the orders service stores it (the workload reads it back).
 - `resp`: a small Redis (RESP2) client whose errors say whether a command may have run.
+- `dnsquery`: one DNS question with dnspython, asked by the host and by each region's agent.
 
-Standard library only, relative imports only: copied into the services image with the programs.
+Standard library (and dnspython for `dnsquery`), relative imports only: copied into the
+services image with the programs.
 """

@@ -16,8 +16,8 @@ from chaoskit.errors import FaultSpecError, UserError
 
 
 def _running_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
+    from chaoskit.engine import docker_client
     from chaoskit.region import World
-    from chaoskit.region.engine import docker_client
 
     docker_client()
     w = World.open(world, topology)
@@ -95,10 +95,7 @@ def inject(
                                  "id": fault_id, "max_duration": max_s}
     if duration is not None:
         spec_data["for"] = duration
-    try:
-        spec = FaultSpec.model_validate(spec_data)
-    except Exception as exc:
-        raise FaultSpecError(str(exc).splitlines()[0]) from None
+    spec = FaultSpec.parse(spec_data)
     w = _running_world(topology, world)
     faults = Faults(w, detached=duration is None, log=lambda s: None)
     faults.build(spec)  # all validation before anything is touched
@@ -180,22 +177,21 @@ def faults_cmd(topology: str = TopologyOpt, world: str = WorldOpt, json_out: boo
     """List the active faults (what, where, applied by whom and when, when they expire), the ones
     whose effect is gone, and whatever else is off the baseline."""
     from chaoskit.faults import Faults
-    from chaoskit.inworld import journal
 
-    w = _running_world(topology, world)
-    data = journal.read(w.dir)
-    found = Faults(w, detached=True).drift()
+    faults = Faults(_running_world(topology, world), detached=True)
+    found = faults.drift()
     lost = {f.fault: f.what for f in found if f.kind == "lost" and f.fault}
-    rows: list[dict[str, Any]] = [{"id": f.get("id"), "fault": (f.get("spec") or {}).get("fault"),
-             "target": (f.get("spec") or {}).get("target"),
-             "describe": f.get("describe"), "state": "effect gone" if f.get("id") in lost
-             else f.get("state"),
-             "holder": f.get("holder") or "detached", "applied_at": f.get("applied_at"),
-             "expires_at": f.get("expires_at")} for f in data["faults"] if isinstance(f, dict)]
+    reaped = faults.reaped()
+    rows: list[dict[str, Any]] = [
+        {"id": f.get("id"), "fault": (f.get("spec") or {}).get("fault"),
+         "target": (f.get("spec") or {}).get("target"), "describe": f.get("describe"),
+         "state": "effect gone" if f.get("id") in lost else f.get("state"),
+         "holder": f.get("holder") or "detached", "applied_at": f.get("applied_at"),
+         "expires_at": f.get("expires_at")}
+        for f in faults.listing() if isinstance(f, dict)]
     if json_out:
         emit_json({"faults": rows, "drift": [f.to_dict() for f in found],
-                   "recently_reaped": data.get("reaped", [])[-10:],
-                   "refused": data.get("refused", [])[-10:]})
+                   "recently_reaped": reaped[-10:], "refused": faults.refused()[-10:]})
         return
     if not rows:
         console.print("no active faults")
@@ -210,7 +206,7 @@ def faults_cmd(topology: str = TopologyOpt, world: str = WorldOpt, json_out: boo
                       _when(r["applied_at"]), _when(r["expires_at"]))
         console.print(t)
     print_drift(found)
-    for r in data.get("reaped", [])[-5:]:
+    for r in reaped[-5:]:
         console.print(f"[dim]reaped {escape(str(r['id']))} ({r.get('fault')}) at {_when(r['at'])}: "
                       f"{escape(str(r['reason']))}[/]")
 
@@ -225,9 +221,16 @@ def print_drift(found: list[Any]) -> None:
 
 
 @app.command()
-def kinds(json_out: bool = JsonOpt) -> None:
+def kinds(json_out: bool = JsonOpt,
+          markdown: bool = typer.Option(False, "--markdown", help="the docs' table of kinds")) -> None:
     """Every fault chaoskit knows, with its parameters."""
     from chaoskit.faults import kinds as all_kinds
+
+    if markdown:
+        from chaoskit.faults.catalogue import kinds_markdown
+
+        print(kinds_markdown(), end="")
+        return
 
     rows: list[dict[str, Any]] = []
     for name, cls in all_kinds().items():

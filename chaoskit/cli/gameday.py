@@ -31,14 +31,10 @@ def gameday(
     """Run a game day: you go through the playbook step by step (go, skip, abort, note, status,
     help) while the team watches a live dashboard. Exit 0 when it passed, 1 when it failed or
     was aborted."""
-    from chaoskit.errors import PlaybookError
     from chaoskit.gameday import GameDay
-    from chaoskit.playbook import load_playbook, validate_playbook
+    from chaoskit.playbook import load_playbook
 
-    problems = validate_playbook(playbook_path, interactive=True)
-    if problems:
-        raise PlaybookError(problems)
-    playbook = load_playbook(playbook_path, interactive=True)
+    playbook = load_playbook(playbook_path, interactive=True)  # PlaybookError (exit 2) lists every problem
     services = _overrides(set_)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report_dir = report or Path("reports") / f"{playbook.name}-gameday-{stamp}"

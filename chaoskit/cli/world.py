@@ -31,8 +31,8 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
                                   help="auto (default), local or official"),
        json_out: bool = JsonOpt) -> None:
     """Create the world and wait until every container is healthy; report the faults it lost."""
+    from chaoskit.engine import docker_client
     from chaoskit.faults import Faults
-    from chaoskit.region.engine import docker_client
 
     docker_client()
     w = _world(topology, world)
@@ -61,7 +61,7 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
 @app.command()
 def down(topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Remove this world's containers, networks and volumes, nothing else."""
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     docker_client()
     w = _world(topology, world)
@@ -74,8 +74,8 @@ def status(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = 
     """Regions, services and health; endpoints; the addresses reachable from this host; what is
     off the baseline."""
     from chaoskit.cli.faults import print_drift
+    from chaoskit.engine import docker_client
     from chaoskit.faults import Faults
-    from chaoskit.region.engine import docker_client
 
     docker_client()
     w = _world(topology, world)

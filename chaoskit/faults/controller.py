@@ -33,8 +33,8 @@ from chaoskit.faults import registry
 from chaoskit.faults.base import Change, Fault
 from chaoskit.faults.context import Context, eventually
 from chaoskit.faults.drift import Finding, look, repair
-from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec
-from chaoskit.inworld import journal, undo
+from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec, new_id
+from chaoskit.inworld.protocol import journal, undo
 from chaoskit.region import World
 from chaoskit.toxiproxy import parse_attributes
 
@@ -59,10 +59,6 @@ class ActiveFault:
     @property
     def name(self) -> str:
         return self.fault.name
-
-
-def new_id() -> str:
-    return "f-" + secrets.token_hex(3)
 
 
 class Faults:
@@ -178,14 +174,21 @@ class Faults:
 
     def _check_conflicts(self, entries: list[dict[str, Any]], change: Change, fid: str) -> None:
         taken = {(t["region"], t["proxy"], t["name"]) for f in entries for t in f.get("toxics", [])}
+        # A toxic marked exclusive (the kind says so) takes its proxy for itself alone.
+        holders = {(t["region"], t["proxy"]): (f["id"], bool(t.get("exclusive")))
+                   for f in entries for t in f.get("toxics", [])}
         for t in change.toxics:
             if (t["region"], t["proxy"], t["name"]) in taken:
                 raise FaultSpecError(f"toxic {t['name']} on {t['proxy']} in {t['region']} is "
                                      "already in force", hint="revert the other fault first")
-            if t["proxy"].startswith("dns-") and any(
-                    x[0] == t["region"] and x[1] == t["proxy"] for x in taken):
-                raise FaultSpecError(f"a slow-DNS fault is already active in {t['region']}",
-                                     hint="one dns.slow per region at a time")
+            other = holders.get((t["region"], t["proxy"]))
+            if other and (t.get("exclusive") or other[1]):
+                raise FaultSpecError(f"proxy {t['proxy']} in {t['region']} is held by fault "
+                                     f"{other[0]} and takes one fault at a time",
+                                     hint=f"revert {other[0]} first")
+        if change.replication and any(f.get("replication") for f in entries):
+            raise FaultSpecError("a promotion is already in force",
+                                 hint="revert it first: one store primary at a time")
         # Undoing a failed second action on a container would undo the first fault's too.
         held = {c["service"]: f["id"] for f in entries for c in f.get("containers", [])}
         for c in change.containers:
@@ -199,10 +202,10 @@ class Faults:
 
     def means(self) -> undo.Means:
         """How the undo path reaches this world from the host."""
-        from chaoskit.region.engine import engine_request
+        from chaoskit.engine import engine_request
 
         return undo.Means(self.facts(), engine_request(),
-                          lambda region: undo.http_api(self.world.toxiproxy_url(region)))
+                          self.world.toxiproxy_url)
 
     def _at_generation(self, region: str, gen: int) -> Callable[[], bool | None]:
         """A check for `eventually`: True once `region`'s CoreDNS serves generation `gen`."""
@@ -217,6 +220,12 @@ class Faults:
                        f"CoreDNS of {r} reloading generation {gen}", timeout=5)
 
     def _apply(self, change: Change, gen: int) -> None:
+        if change.replication:
+            from chaoskit.faults.store import StoreEngine
+
+            # A store that is down is left for the reaper, which sets its role when it is back.
+            for problem in StoreEngine(self.ctx).apply(change.replication):
+                self.log(problem)
         if change.dns_blocks:
             self._reload(list(change.dns_blocks), gen)
         for t in change.toxics:
@@ -249,11 +258,11 @@ class Faults:
         elif action == "restart":
             container.restart(timeout=int(c.get("timeout", 2)))
         elif action == "disconnect":
-            from chaoskit.region.engine import docker_client
+            from chaoskit.engine import docker_client
 
             docker_client().networks.get(c["network"]).disconnect(container, force=True)
         elif action == "connect":
-            from chaoskit.region.engine import docker_client
+            from chaoskit.engine import docker_client
 
             net = docker_client().networks.get(c["network"])
             container.reload()
@@ -323,7 +332,7 @@ class Faults:
             fault = registry.build(FaultSpec.model_validate(record["spec"]), self.world.topology)
         return fault.confirm_reverted(self.ctx, Change(
             record.get("dns_blocks", {}), record.get("toxics", []), record.get("disabled", []),
-            record.get("containers", [])))
+            record.get("containers", []), record.get("replication", [])))
 
     def revert_all(self) -> list[ActiveFault]:
         """Revert this holder's faults, newest first; every one is tried."""
@@ -344,6 +353,14 @@ class Faults:
     def listing(self) -> list[dict[str, Any]]:
         data = journal.read(self.world.dir)
         return list(data["faults"])
+
+    def reaped(self) -> list[dict[str, Any]]:
+        """The last faults the reaper reverted by itself (oldest first), and why."""
+        return list(journal.read(self.world.dir).get("reaped", []))
+
+    def refused(self) -> list[dict[str, Any]]:
+        """The last journal entries the reaper refused to act on (oldest first), and why."""
+        return list(journal.read(self.world.dir).get("refused", []))
 
     def drift(self) -> list[Finding]:
         """What is off the baseline and no journaled fault explains, and journaled faults whose
@@ -432,6 +449,9 @@ class Faults:
         changes += [f"{f.subject} rewritten from its baseline (it had been changed)"
                     for f in found if f.kind == "foreign" and f.subject.startswith("Corefile of")]
         changes += repair(self.ctx, means)
+        from chaoskit.faults.store import restore_primary
+
+        changes += [f"store roles confirmed: {line}" for line in restore_primary(self.ctx)]
         for region in facts.regions:
             self.world.signal(f"coredns-{region}", "SIGUSR1")
         for region in facts.regions:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from chaoskit.errors import ChaoskitError, WorldError
-from chaoskit.inworld import corefile, journal, undo
+from chaoskit.inworld.protocol import corefile, journal, undo
 from chaoskit.toxiproxy import ProxySpec
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def _coredns(ctx: Context, facts: undo.WorldFacts, journaled: _Journaled,
 
 
 def _containers(ctx: Context, journaled: _Journaled) -> list[Finding]:
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     world = ctx.world
     compose = yaml.safe_load(world.compose_file.read_text())
@@ -266,7 +266,7 @@ def _repair_toxiproxy(ctx: Context, facts: undo.WorldFacts, region: str) -> list
 
 
 def _repair_containers(ctx: Context, means: undo.Means) -> list[str]:
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     world = ctx.world
     compose = yaml.safe_load(world.compose_file.read_text())

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from . import journal, undo
+from .protocol import journal, promotion, undo
 
 WORLD = Path(os.environ.get("REAPER_WORLD", "/world"))
 PROJECT = os.environ.get("REAPER_PROJECT", "")
@@ -41,10 +41,12 @@ class Reaper:
         self.docker = docker or undo.docker_socket(DOCKER_SOCK)
         self.refused: set[str] = set()
         self.distrust: str | None = None
+        # Per promotion fault: each store's start time when its role was last checked.
+        self.roles_seen: dict[str, dict[str, str]] = {}
 
     def means(self, facts: undo.WorldFacts) -> undo.Means:
         internal = json.loads((self.world / "world.json").read_text())["toxiproxy_internal"]
-        return undo.Means(facts, self.docker, lambda region: undo.http_api(internal[region]))
+        return undo.Means(facts, self.docker, lambda region: str(internal[region]))
 
     def sweep(self) -> list[dict[str, Any]]:
         """One pass: revert what is due, each entry on its own. Returns the reaped records."""
@@ -64,10 +66,24 @@ class Reaper:
                 reaped.append(self._reap(data, facts, means, entry, why, now))
             if reaped:
                 data["reaped"] = (data.get("reaped", []) + reaped)[-KEEP_RECORDS:]
+            else:
+                self._enforce_roles(data, facts, means)
             live = {f.get("holder") for f in data["faults"] if isinstance(f, dict)}
             data["leases"] = {h: v for h, v in data["leases"].items()
                               if h in live or v.get("expires", 0) > now}
         return reaped
+
+    def _enforce_roles(self, data: dict[str, Any], facts: undo.WorldFacts, means: undo.Means) -> None:
+        """While a promotion is in force, a store that (re)starts gets its promoted role again."""
+        active = {e["id"]: e["replication"] for e in undo.trusted(data["faults"], facts)
+                  if e.get("replication")}
+        for fid in list(self.roles_seen):
+            if fid not in active:
+                del self.roles_seen[fid]
+        for fid, steps in active.items():
+            for change in promotion.enforce(steps, means.exec, means.started,
+                                            self.roles_seen.setdefault(fid, {})):
+                say(f"promotion {fid}: {change}")
 
     def _due(self, data: dict[str, Any], facts: undo.WorldFacts,
              now: float) -> list[tuple[dict[str, Any], str]]:

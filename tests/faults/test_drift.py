@@ -30,7 +30,7 @@ import redis
 
 import chaoskit
 from chaoskit.faults import Faults
-from chaoskit.inworld import journal
+from chaoskit.inworld.protocol import journal
 from chaoskit.region import World
 
 pytestmark = pytest.mark.world

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from chaoskit import names
-from chaoskit.inworld import journal, undo
+from chaoskit.inworld.protocol import journal, undo
 from chaoskit.inworld.reaper import Reaper
 from chaoskit.toxiproxy import Latency, LocalToxiproxyServer, ToxiproxyClient, find_server_binary
 
@@ -134,7 +134,8 @@ def means_with(toxiproxy: FakeToxiproxy) -> undo.Means:
     def no_docker(method: str, path: str, body: Any = None) -> tuple[int, Any]:
         raise OSError("no engine in this test")
 
-    return undo.Means(facts(), no_docker, lambda region: toxiproxy)
+    return undo.Means(facts(), no_docker, lambda region: "http://toxiproxy.invalid",
+                      toxiproxy_api=lambda region: toxiproxy)
 
 
 def test_a_toxic_name_is_one_path_segment_whatever_it_holds() -> None:

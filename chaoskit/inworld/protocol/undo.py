@@ -36,7 +36,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import corefile
+from . import corefile, promotion
 
 # The fault-id rule of chaoskit/names.py (a DNS label), repeated here because the
 # reaper cannot import chaoskit; tests/inworld/test_undo.py checks that the two agree.
@@ -156,7 +156,41 @@ def entry_problems(entry: object, facts: WorldFacts) -> list[str]:
         problems += _proxy_problems(item, facts, "disabled proxy")
     for change in _items(entry, "containers", problems):
         problems += _container_problems(change, facts)
+    if entry.get("replication") is not None:
+        for step in _items(entry, "replication", problems):
+            problems += _promotion_problems(step, facts)
     return problems
+
+
+_HOST_PORT = re.compile(r"[0-9a-z.:-]{1,100}:[0-9]{1,5}")
+
+
+def _promotion_problems(step: dict[str, Any], facts: WorldFacts) -> list[str]:
+    # The reaper runs these steps with the Docker socket: only the world's own stores and
+    # replication proxies, and only addresses, may appear in them.
+    if step.get("do") == "replicaof":
+        service = step.get("service")
+        if service not in {f"kv-{r}" for r in facts.regions}:
+            return [f"promotion step on {str(service)[:60]!r}, which is no store of this world"]
+        for key in ("to", "baseline"):
+            value = step.get(key)
+            if value is not None and not (isinstance(value, list) and len(value) == 2
+                                          and _is_text(value[0], 100)
+                                          and re.fullmatch(r"[0-9a-z.:-]+", str(value[0]))
+                                          and isinstance(value[1], int)):
+                return [f"promotion step on {service}: {key} is not an address and port"]
+        return []
+    if step.get("do") == "proxy":
+        if step.get("region") not in facts.regions or step.get("name") != "replication":
+            return [f"promotion step on proxy {str(step.get('name'))[:40]!r} of "
+                    f"{str(step.get('region'))[:40]!r}, which is no replication link of this world"]
+        for key in ("listen", "to", "baseline"):
+            value = step.get(key)
+            if value is not None and not (isinstance(value, str) and _HOST_PORT.fullmatch(value)):
+                return [f"promotion step on the replication proxy of {step['region']}: "
+                        f"{key} is not host:port"]
+        return []
+    return [f"promotion step {str(step.get('do'))[:30]!r} is not replicaof or proxy"]
 
 
 def _items(entry: dict[str, Any], key: str, problems: list[str]) -> list[dict[str, Any]]:
@@ -260,7 +294,40 @@ class Means:
 
     facts: WorldFacts
     docker: Request
-    toxiproxy: Callable[[str], Request]
+    toxiproxy_url: Callable[[str], str]  # region -> base URL of its Toxiproxy API
+    # region -> a client of that API; by default HTTP to `toxiproxy_url` (tests give fakes).
+    toxiproxy_api: Callable[[str], Request] | None = None
+
+    def toxiproxy(self, region: str) -> Request:
+        if self.toxiproxy_api is not None:
+            return self.toxiproxy_api(region)
+        return http_api(self.toxiproxy_url(region))
+
+    def started(self, service: str) -> str | None:
+        """When `service`'s container started, or None if it is not running."""
+        try:
+            cid = self.container_id(service)
+            state = self.inspect(cid).get("State") or {} if cid else {}
+        except OSError:
+            return None
+        return str(state.get("StartedAt")) if state.get("Status") == "running" else None
+
+    def exec(self, service: str, argv: list[str]) -> tuple[int, str]:
+        """Run `argv` in `service`'s container; OSError if the engine refuses (paused, stopped)."""
+        cid = self.container_id(service)
+        if not cid:
+            raise OSError(f"no container {service}")
+        status, made = self.docker("POST", f"/containers/{cid}/exec",
+                                   {"Cmd": argv, "AttachStdout": True, "AttachStderr": True,
+                                    "Tty": True})
+        if status != 201 or not isinstance(made, dict):
+            raise OSError(f"exec in {service}: HTTP {status} {str(made)[:200]}")
+        status, out = self.docker("POST", f"/exec/{made['Id']}/start", {"Detach": False, "Tty": True})
+        if status != 200:
+            raise OSError(f"exec in {service}: HTTP {status}")
+        _, info = self.docker("GET", f"/exec/{made['Id']}/json", None)
+        code = info.get("ExitCode") if isinstance(info, dict) else None
+        return (1 if code is None else int(code)), out if isinstance(out, str) else json.dumps(out)
 
     def container_id(self, service: str) -> str | None:
         labels = [f"com.docker.compose.project={self.facts.project}",
@@ -283,7 +350,7 @@ def _segment(name: str) -> str:
     return urllib.parse.quote(name, safe="")
 
 
-PARTS = ("containers", "toxics", "disabled", "dns_blocks", "reload")
+PARTS = ("containers", "toxics", "disabled", "dns_blocks", "reload", "replication")
 
 
 def undo(entry: dict[str, Any], means: Means, remaining: list[Any]) -> Outcome:
@@ -313,6 +380,10 @@ def undo(entry: dict[str, Any], means: Means, remaining: list[Any]) -> Outcome:
                       partial(_enable_proxy, item, means)))
     for region in [*entry.get("dns_blocks", {}), *entry.get("reload", [])]:
         steps.append(("reload", f"CoreDNS of {region}", region, partial(_reload, region, means)))
+    if entry.get("replication"):
+        # A promotion's steps are undone together, each back to its baseline, in reverse.
+        steps.append(("replication", "store roles", entry["replication"],
+                      partial(_undo_promotion, entry["replication"], means)))
     for part, what, item, step in steps:
         try:
             outcome.done.append(f"{what}: {step()}")
@@ -322,9 +393,18 @@ def undo(entry: dict[str, Any], means: Means, remaining: list[Any]) -> Outcome:
     if left:
         if "containers" in left:
             left["containers"].reverse()  # back to the order they were applied in
+        if "replication" in left:
+            left["replication"] = left["replication"][0]  # the steps, not a list of them
         rest = {k: v for k, v in entry.items() if k not in PARTS}
         outcome.left = {**rest, **left}
     return outcome
+
+
+def _undo_promotion(steps: list[dict[str, Any]], means: Means) -> str:
+    problems = promotion.undo(steps, means.exec, means.started, means.toxiproxy_url)
+    if problems:
+        raise OSError("; ".join(problems))
+    return "the topology's primary and replicas restored"
 
 
 def restore_container(change: dict[str, Any], means: Means) -> str:

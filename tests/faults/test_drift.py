@@ -217,6 +217,9 @@ def test_a_foreign_toxic_is_shown_blocks_a_run_and_is_removed_by_reset(world: Wo
     said = " ".join(refused.stderr.split())
     assert "is off its baseline" in said and "toxic team_latency" in said and "--reset" in said
     assert "Traceback" not in refused.stderr
+    gameday = cli(world, "gameday", str(PLAYBOOK), "--no-dashboard", "--auto")
+    assert gameday.returncode == 2, gameday.stdout + gameday.stderr
+    assert "toxic team_latency" in " ".join(gameday.stderr.split())
 
     r = cli(world, "reset")
     assert r.returncode == 0, r.stderr

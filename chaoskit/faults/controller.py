@@ -138,6 +138,9 @@ class Faults:
                                          hint="choose another id or revert it first")
                 self._check_conflicts(undo.trusted(data["faults"], facts), change, fid)
                 data["faults"].append(record)
+            # Journaled first, in its own write: a runner killed while writing the Corefiles
+            # leaves an entry the reaper undoes, never blocks no journal knows of.
+            with journal.locked(self.world.dir) as data:
                 gen = undo.write_corefiles(data, facts, change.dns_blocks)
             started = time.monotonic()
             try:

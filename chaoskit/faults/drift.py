@@ -76,7 +76,9 @@ def look(ctx: Context) -> list[Finding]:
     """Everything off the baseline in `ctx`'s world, and every journaled fault whose effect is gone."""
     world = ctx.world
     facts = undo.WorldFacts.read(world.dir)
-    data = journal.read(world.dir)
+    # The journal and the Corefiles read together: a revert rewrites both under this lock.
+    with journal.locked(world.dir, write_back=False) as data:
+        corefiles = {r: _read_corefiles(facts, r) for r in facts.regions}
     found: list[Finding] = []
     applied: list[dict[str, Any]] = []
     for entry in data["faults"]:
@@ -93,7 +95,7 @@ def look(ctx: Context) -> list[Finding]:
     journaled = _Journaled(applied)
     for region in facts.regions:
         found += _toxiproxy(ctx, facts, journaled, region)
-        found += _coredns(ctx, facts, journaled, region)
+        found += _coredns(ctx, corefiles[region], journaled, region)
     found += _containers(ctx, journaled)
     return found
 
@@ -143,18 +145,37 @@ def _same_proxy(listen: str, upstream: str, spec: dict[str, Any]) -> bool:
                 and upstream == spec["upstream"])
 
 
-def _coredns(ctx: Context, facts: undo.WorldFacts, journaled: _Journaled,
+def _read_corefiles(facts: undo.WorldFacts, region: str) -> tuple[str, str] | str:
+    """(Corefile.baseline, Corefile) of `region`, or why they cannot be read."""
+    directory = facts.coredns_dir(region)
+    try:
+        return (directory / "Corefile.baseline").read_text(), (directory / "Corefile").read_text()
+    except OSError as exc:
+        return str(exc)
+
+
+def _served_generation(ctx: Context, region: str) -> int | None:
+    """The generation `region`'s CoreDNS serves; None when it does not answer (three tries:
+    one lost UDP answer on a loaded machine is no drift)."""
+    for _ in range(3):
+        try:
+            served = ctx.generation(region)
+        except (OSError, ChaoskitError):
+            continue
+        if served >= 0:
+            return served
+    return None
+
+
+def _coredns(ctx: Context, corefiles: tuple[str, str] | str, journaled: _Journaled,
              region: str) -> list[Finding]:
     from chaoskit.render import render_corefile
 
-    directory = facts.coredns_dir(region)
+    if isinstance(corefiles, str):
+        return [Finding("foreign", f"Corefile of {region} cannot be read: {corefiles}")]
+    on_disk_baseline, text = corefiles
     baseline = render_corefile(ctx.plan, region)
     found: list[Finding] = []
-    try:
-        on_disk_baseline = (directory / "Corefile.baseline").read_text()
-        text = (directory / "Corefile").read_text()
-    except OSError as exc:
-        return [Finding("foreign", f"Corefile of {region} cannot be read: {exc}")]
     if on_disk_baseline != baseline:
         found.append(Finding("foreign", f"Corefile.baseline of {region} differs from the topology's "
                              "(edited by hand?)"))
@@ -172,12 +193,11 @@ def _coredns(ctx: Context, facts: undo.WorldFacts, journaled: _Journaled,
         found.append(Finding("foreign", f"Corefile of {region} was changed: it is neither its "
                              "baseline nor the baseline with the journal's faults",
                              subject=f"Corefile of {region}"))
-    try:
-        served = ctx.generation(region)
-    except OSError as exc:
-        served = -1
-        found.append(Finding("foreign", f"CoreDNS of {region} does not answer: {exc}"))
-    if served != generation and match:
+    served = _served_generation(ctx, region)
+    if served is None:
+        found.append(Finding("foreign", f"CoreDNS of {region} does not answer the generation "
+                             "query (is it running?)"))
+    elif served != generation and match:
         found.append(Finding("foreign", f"CoreDNS of {region} serves generation {served}, its "
                              f"Corefile is generation {generation} (changed without a reload, "
                              "or a Corefile CoreDNS rejected)"))

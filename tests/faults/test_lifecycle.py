@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
+import chaoskit
 from chaoskit.faults import Faults
 from chaoskit.inworld.protocol import journal
 from chaoskit.world import World
@@ -42,8 +43,10 @@ def start_runner(world: World, tmp_path: Path) -> subprocess.Popen[str]:
     script = tmp_path / "runner.py"
     script.write_text(RUNNER)
     topo = str(world.dir / "topology.yaml") if (world.dir / "topology.yaml").exists() else "-"
+    # The script lives outside the checkout: point it at this checkout's chaoskit.
+    env = {**os.environ, "PYTHONPATH": str(Path(chaoskit.__file__).resolve().parents[1])}
     proc = subprocess.Popen([sys.executable, str(script), _name(world), topo],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.strip() == "READY", proc.stderr.read() if proc.stderr else line

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import os
 
 import pytest
 
 from chaoskit.faults import Faults
 from chaoskit.pytest_plugin._baseline import Baseline
-from chaoskit.toxiproxy import ProxySpec
 from chaoskit.world import World
 
 pytestmark = pytest.mark.world
@@ -38,20 +37,42 @@ def test_chaos_reverts_every_fault_and_confirms_the_baseline(
     """)
     result = pytester.runpytest_inprocess(*world_args, "-rA")
     result.assert_outcomes(passed=2, warnings=1)
-    # The stray toxic was not applied through `chaos`: reset, and said so.
-    result.stdout.fnmatch_lines(["*ChaoskitResetWarning*", "*proxies with toxics or disabled*['kv']*"])
+    # The stray toxic was not applied through `chaos`: reset, and said what was off and removed.
+    result.stdout.fnmatch_lines([
+        "*ChaoskitResetWarning*",
+        "*toxic stray (latency, downstream) on proxy kv of *: no chaoskit fault added it*",
+        "*which changed:*",
+        "*removed toxic stray (latency, downstream) from proxy kv of *",
+    ])
     result.stdout.fnmatch_lines(["*world chaoskit-*: attached, left running"])
     assert world.is_running()
     assert_baseline(world)
 
 
-def test_a_reset_that_cannot_be_confirmed_errors_the_test_loudly(
+def test_a_deleted_proxy_is_restored_and_reported(
         pytester: pytest.Pytester, world: World, world_args: list[str]) -> None:
-    # A deleted proxy is beyond a reset without restarts: it cannot be confirmed.
     primary = world.topology.primary
     pytester.makepyfile(f"""
         def test_deletes_the_store_proxy(chaos, chaoskit):
             chaoskit.toxiproxy({primary!r}).delete_proxy("kv")
+    """)
+    result = pytester.runpytest_inprocess(*world_args, "-rA")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines([f"*proxy kv of {primary} is missing*",
+                                 f"*restored proxy kv of {primary} (it was missing)*"])
+    assert_baseline(world)
+
+
+def test_a_reset_that_cannot_be_confirmed_errors_the_test_loudly(
+        pytester: pytest.Pytester, world: World, world_args: list[str]) -> None:
+    # A Corefile that is a directory is beyond a reset: it cannot rewrite it.
+    primary = world.topology.primary
+    corefile = world.dir / "regions" / primary / "coredns" / "Corefile"
+    pytester.makepyfile(f"""
+        import os
+        def test_breaks_the_corefile(chaos, chaoskit):
+            os.replace({str(corefile)!r}, {str(corefile)!r} + ".kept")
+            os.mkdir({str(corefile)!r})
 
         def test_after_it(chaos):
             pass
@@ -59,17 +80,17 @@ def test_a_reset_that_cannot_be_confirmed_errors_the_test_loudly(
     try:
         result = pytester.runpytest_inprocess(*world_args)
     finally:
-        rendered = json.loads((world.dir / "regions" / primary / "toxiproxy" / "toxiproxy.json").read_text())
-        spec = next(ProxySpec(**p) for p in rendered if p["name"] == "kv")
-        Faults(world).ctx.toxiproxy(primary).populate([spec])
+        if corefile.is_dir():
+            corefile.rmdir()
+            os.replace(str(corefile) + ".kept", corefile)
         Faults(world).reset()
     result.assert_outcomes(passed=1, errors=2)
     result.stdout.fnmatch_lines([
-        "*ERROR at teardown of test_deletes_the_store_proxy*",
-        "chaoskit: the baseline of world chaoskit-* could not be restored after *::test_deletes_*.",
+        "*ERROR at teardown of test_breaks_the_corefile*",
+        "chaoskit: the baseline of world chaoskit-* could not be restored after *::test_breaks_*.",
         "Off the baseline:",
-        f"  - proxy kv of {primary} is missing",
-        "The reset (no restarts) failed: BaselineNotReached:*proxy kv is missing*",
+        f"  - Corefile of {primary} cannot be read:*",
+        "The reset (no restarts) failed: IsADirectoryError:*",
         "The chaos tests after this one will error until the baseline is back*chaoskit reset --world*",
         "*ERROR at setup of test_after_it*",
         "*could not be restored before *test_after_it*",

@@ -118,8 +118,10 @@ def trust_problem(world_dir: str | Path) -> str | None:
 
 
 @contextlib.contextmanager
-def locked(world_dir: str | Path, *, strict: bool = False) -> Iterator[dict[str, Any]]:
-    """Hold the journal's lock; yield its data; write it back on a clean exit."""
+def locked(world_dir: str | Path, *, strict: bool = False,
+           write_back: bool = True) -> Iterator[dict[str, Any]]:
+    """Hold the journal's lock; yield its data; write it back on a clean exit (unless
+    `write_back` is False: a look that changes nothing, not even a corrupt journal)."""
     lock_path = Path(world_dir) / LOCK
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     with contextlib.suppress(PermissionError):  # a lock file made by an older chaoskit was 0666
@@ -128,7 +130,8 @@ def locked(world_dir: str | Path, *, strict: bool = False) -> Iterator[dict[str,
         fcntl.flock(fd, fcntl.LOCK_EX)
         data = read(world_dir, strict=strict)
         yield data
-        write(world_dir, data)
+        if write_back:
+            write(world_dir, data)
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

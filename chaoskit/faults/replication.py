@@ -98,6 +98,9 @@ class ReplicationLink:
         """Evidence that the link is up again, or None."""
         replica = self.replica_side()
         if replica is not None:
+            if replica.get("role") == "master":
+                # Promoted (kv.promote): this store replicates from no one, so no link to wait for.
+                return f"store in {self.region} is a primary (promoted): its link is unused"
             if replica.get("master_link_status") == "up":
                 return f"replica in {self.region} reports master_link_status:up"
             return None

@@ -23,9 +23,9 @@ from chaoskit.faults import Faults
 from chaoskit.faults.context import Context
 from chaoskit.faults.controller import ActiveFault
 from chaoskit.history import Event, History
-from chaoskit.pytest_plugin._services import get_exits, set_exits
 from chaoskit.pytest_plugin._session import session_of
 from chaoskit.region import World
+from chaoskit.region.exits import get_exits, set_exits
 from chaoskit.region.world import HostAddress
 from chaoskit.toxiproxy import ToxiproxyClient
 from chaoskit.workload import KvTarget, OrdersTarget, Workload, WorkloadStats
@@ -206,7 +206,10 @@ def chaos(chaoskit_world: World, request: pytest.FixtureRequest) -> Iterator[Fau
     baseline = session_of(request.config).baseline(chaoskit_world)
     test = request.node.nodeid
     faults = Faults(chaoskit_world, on_event=clock_of(request.node).fault_event)
-    baseline.before(faults, test)
+    note = baseline.before(faults, test)
+    if note:
+        request.node.add_report_section("setup", "chaoskit", note)
+        warnings.warn(ChaoskitResetWarning(note), stacklevel=1)
     yield faults
     note = baseline.after(faults, test)
     if note:

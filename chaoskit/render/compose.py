@@ -2,8 +2,11 @@
 
 Images are ``${CHAOSKIT_IMAGE_*:-<pinned official image>}`` so the file works
 as is for anyone who can pull, and `chaoskit up` swaps in local builds where
-nothing can be pulled. Every published port is bound to 127.0.0.1; a host port
-left empty is picked free by the engine.
+nothing can be pulled. Those are the only interpolations: every other ``$``
+(a topology's command, env, health path) is written ``$$`` so Compose passes it
+through literally instead of filling it from the runner's environment. Every
+published port is bound to 127.0.0.1; a host port left empty is picked free by
+the engine.
 """
 
 from __future__ import annotations
@@ -17,13 +20,30 @@ BUSYBOX = "/tools/busybox"
 CHECK = {"interval": "1s", "timeout": "3s", "retries": 60, "start_period": "30s"}
 
 
+class Interpolated(str):
+    """A value chaoskit means Compose to interpolate; every other string is escaped."""
+
+
 def _image(role: str) -> str:
     spec = IMAGES[role]
-    return f"${{{spec.env}:-{spec.official}}}"
+    return Interpolated(f"${{{spec.env}:-{spec.official}}}")
 
 
 def _services_image() -> str:
-    return f"${{{SERVICES_ENV}:-{SERVICES_IMAGE}}}"
+    return Interpolated(f"${{{SERVICES_ENV}:-{SERVICES_IMAGE}}}")
+
+
+def _literal(value: Any) -> Any:
+    """`value` with every ``$`` of every string doubled, except chaoskit's own `Interpolated`."""
+    if isinstance(value, Interpolated):
+        return str(value)
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {_literal(k): _literal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
+    return value
 
 
 def _port(host: int | None, container: int, proto: str = "tcp") -> str:
@@ -84,7 +104,9 @@ def render_compose(plan: Plan) -> dict[str, Any]:
         }
         kv_port = topo.model.kv.port
         kv_cmd = ["redis-server", "--port", str(kv_port), "--protected-mode", "no", "--save", "",
-                  "--appendonly", "no", "--repl-timeout", "5", "--repl-ping-replica-period", "1"]
+                  "--appendonly", "no", "--repl-timeout", "5", "--repl-ping-replica-period", "1",
+                  # A promotion or failback resyncs a store at once, not after Redis's 5 s wait.
+                  "--repl-diskless-sync-delay", "0"]
         kv_deps: dict[str, Any] = {}
         if r != topo.primary:
             # The replica reaches the primary through its own region's Toxiproxy, by
@@ -134,8 +156,9 @@ def render_compose(plan: Plan) -> dict[str, Any]:
         }
         for r in regions
     }
-    return {"name": plan.project, "services": services, "networks": networks,
-            "volumes": {"tools": {"labels": labels}}}
+    compose: dict[str, Any] = _literal({"name": plan.project, "services": services,
+                                        "networks": networks, "volumes": {"tools": {"labels": labels}}})
+    return compose
 
 
 def _endpoint_list(plan: Plan, endpoint: str, first: str) -> str:
@@ -145,15 +168,39 @@ def _endpoint_list(plan: Plan, endpoint: str, first: str) -> str:
                     for r in order)
 
 
+def env_key(name: str) -> str:
+    """A name as part of an environment variable: ``us-west-2`` -> ``US_WEST_2``."""
+    return name.upper().replace("-", "_")
+
+
+def service_contract(plan: Plan, name: str, region: str) -> dict[str, str]:
+    """The variables every service of the topology gets (documented in docs/services.md)."""
+    topo = plan.topology
+    svc = topo.services[name]
+    env: dict[str, str] = {
+        "CHAOSKIT_SERVICE": name,
+        "CHAOSKIT_REGION": region,
+        "CHAOSKIT_DOMAIN": topo.domain,
+        "CHAOSKIT_PORT": str(svc.port),
+    }
+    for dep in svc.uses:
+        own = topo.endpoint(dep, region)
+        key = env_key(dep)
+        env[f"CHAOSKIT_ENDPOINT_{key}"] = f"{own.dns_name}:{own.port}"
+        env[f"CHAOSKIT_ENDPOINTS_{key}"] = _endpoint_list(plan, dep, region)
+        for r in topo.regions:
+            there = topo.endpoint(dep, r)
+            env[f"CHAOSKIT_ENDPOINT_{key}_{env_key(r)}"] = f"{there.dns_name}:{there.port}"
+        if own.kind == "kv":
+            # In a replica region the own-region endpoint is read-only: writes go here.
+            env[f"CHAOSKIT_WRITE_ENDPOINT_{key}"] = f"{topo.write_name(dep)}:{own.port}"
+    return env
+
+
 def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict[str, Any]:
     topo = plan.topology
     svc = topo.services[name]
-    env: dict[str, str] = {"CHAOSKIT_REGION": region, "CHAOSKIT_DOMAIN": topo.domain}
-    for dep in svc.uses:
-        own = topo.endpoint(dep, region)
-        key = dep.upper().replace("-", "_")
-        env[f"CHAOSKIT_ENDPOINT_{key}"] = f"{own.dns_name}:{own.port}"
-        env[f"CHAOSKIT_ENDPOINTS_{key}"] = _endpoint_list(plan, dep, region)
+    env = service_contract(plan, name, region)
     deps = _healthy(f"coredns-{region}", f"toxiproxy-{region}")
     for dep in svc.uses:
         for r in topo.regions:

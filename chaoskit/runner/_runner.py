@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +34,11 @@ from chaoskit.playbook import (
     RevertStep,
     WaitStep,
 )
-from chaoskit.probes import ProbeResult, label, run_probe
 from chaoskit.region import World
+from chaoskit.region.exits import set_exits
 from chaoskit.reports import RunOutcome, RunReport, write_report
+from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
+from chaoskit.runner._probing import ProbeResult, label, run_probe
 from chaoskit.workload import KvTarget, OrdersTarget, Workload
 
 Listener = Callable[[dict[str, Any]], None]
@@ -119,6 +119,7 @@ class Run:
         self.current = ""
         self._due_reverts: dict[str, float] = {}
         self.active: dict[str, dict[str, Any]] = {}
+        self.probe_outcomes: list[ProbeOutcome] = []
 
     # --- events -------------------------------------------------------------------
     def now(self) -> float:
@@ -169,18 +170,18 @@ class Run:
         self.emit("probe", phase=phase, probe=label(probe), **result.to_dict())
         return result
 
+    def _probe_step(self, index: int, step: ProbeStep, phase: str) -> None:
+        # Kept for the gate: a probe step that does not end as it `expect`s fails the run.
+        result = self._probe(step.probe, phase)
+        self.probe_outcomes.append(
+            probe_outcome(phase, index, step, label(step.probe), result.ok, result.detail))
+
     def _configure_services(self) -> None:
         for name, cfg in self.services.items():
             exits = cfg.get("exits")
             if exits is None or name not in self.world.topology.services:
                 continue
-            body = json.dumps({"exits": [] if exits == "none" else exits}).encode()
-            for region in self.world.topology.regions:
-                url = f"{self.world.service_url(name, region)}/admin/exits"
-                req = urllib.request.Request(url, data=body, method="POST",
-                                             headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=5) as resp:
-                    resp.read()
+            set_exits(self.world, name, exits)
             self.emit("configure", service=name, exits=exits)
 
     def _start_workload(self) -> None:
@@ -292,7 +293,7 @@ class Run:
         elif isinstance(step, WaitStep):
             self._sleep_until(self.now() + step.wait)
         elif isinstance(step, ProbeStep):
-            self._probe(step.probe, "method")
+            self._probe_step(index, step, "method")
         elif isinstance(step, NoteStep):
             self.note(step.note, who="playbook")
         elif isinstance(step, ManualStep):
@@ -361,7 +362,9 @@ class Run:
                     self.emit("final-read", state="done")
         after = [self._probe(p, "steady-state-after") for p in self.playbook.steady_state]
         steady_verdicts.append(_steady("steady state after", after))
-        verdicts = steady_verdicts + self._verdicts()
+        verdicts = (steady_verdicts + gate_verdicts(self.playbook, self.history, self.probe_outcomes,
+                                                    workload_ran=self.workload is not None)
+                    + self._verdicts())
         if outcome == "passed" and not all(v.passed for v in verdicts):
             outcome = "failed"
             reason = "; ".join(f"{v.name}: measured {v.measured_text}, expected {v.expected}"
@@ -386,7 +389,7 @@ class Run:
             try:
                 self.emit("rollback", index=index, describe=describe_step(step))
                 if isinstance(step, ProbeStep):
-                    self._probe(step.probe, "rollback")
+                    self._probe_step(index, step, "rollback")
                 elif isinstance(step, NoteStep):
                     self.note(step.note, who="playbook")
                 elif isinstance(step, WaitStep):

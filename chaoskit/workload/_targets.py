@@ -17,8 +17,8 @@ from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from chaoskit.history import Outcome
-from chaoskit.inworld.order import ORDERS_SET, key_of
-from chaoskit.inworld.resp import KvOutcomeUnknown, KvReplyError, KvUnavailable, RespClient
+from chaoskit.inworld.protocol.order_record import ORDERS_SET, key_of
+from chaoskit.inworld.protocol.resp import KvOutcomeUnknown, KvReplyError, KvUnavailable, RespClient
 
 
 @dataclass(frozen=True)

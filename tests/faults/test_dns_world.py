@@ -22,7 +22,7 @@ from outside_dns import Seen, ask
 
 from chaoskit.errors import FaultSpecError
 from chaoskit.faults import Faults
-from chaoskit.inworld import journal
+from chaoskit.inworld.protocol import journal
 from chaoskit.region import World
 
 pytestmark = pytest.mark.world

@@ -54,3 +54,92 @@ def test_committed_compose_directory_is_fresh(tmp_path: Path) -> None:
             assert committed.exists(), f"compose/ lacks {committed}; run `chaoskit render`"
             assert committed.read_text() == f.read_text(), f"stale {committed}; run `chaoskit render`"
     assert json.loads((tmp_path / "world.json").read_text())["project"] == "chaoskit-demo"
+
+
+DOLLARS = """name: dollars
+regions: [us-east-1]
+services:
+  orders:
+    env: {LEAK: "$HOME", ABORT: "${CHAOSKIT_SURELY_UNSET:?boom}", BOTH: "a$$b"}
+  shop:
+    image: team/shop:1
+    port: 9000
+    command: [sh, -c, "echo $PATH ${HOME}"]
+    health_path: /health?token=$SECRET
+"""
+
+
+def test_dollars_in_topology_values_reach_compose_literally(tmp_path: Path) -> None:
+    """Compose fills `$X` from the runner's environment and aborts on `${X:?}`: user values are
+    escaped, chaoskit's own image defaults are not."""
+    import shutil
+    import subprocess
+
+    from chaoskit.topology import parse_topology
+
+    t = parse_topology(DOLLARS)
+    path = render_world(Plan(t, "chaoskit-dollars", default_subnets(t)), tmp_path)
+    compose = yaml.safe_load(path.read_text())
+    orders = compose["services"]["orders-us-east-1"]
+    assert orders["environment"]["LEAK"] == "$$HOME"
+    assert orders["environment"]["ABORT"] == "$${CHAOSKIT_SURELY_UNSET:?boom}"
+    assert orders["image"].startswith("${CHAOSKIT_IMAGE_SERVICES:-")
+    assert compose["services"]["kv-us-east-1"]["image"].startswith("${CHAOSKIT_IMAGE_KV:-")
+    # What Compose itself makes of the file (no engine needed for `config`).
+    assert shutil.which("docker"), "the docker client is part of the test environment"
+    env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": "/root-of-the-runner",
+           "SECRET": "s3cret", "CHAOSKIT_IMAGE_KV": "kv:chosen"}
+    out = subprocess.run(["docker", "compose", "-f", str(path), "config", "--format", "json"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    config = json.loads(out.stdout)
+    # `config` prints the interpolated file escaped again, so a literal `$` shows as `$$`.
+    seen = config["services"]["orders-us-east-1"]["environment"]
+    assert (seen["LEAK"], seen["ABORT"], seen["BOTH"]) == ("$$HOME", "$${CHAOSKIT_SURELY_UNSET:?boom}",
+                                                           "a$$$$b")
+    shop = config["services"]["shop-us-east-1"]
+    assert shop["command"] == ["sh", "-c", "echo $$PATH $${HOME}"]
+    assert "/health?token=$$SECRET" in shop["healthcheck"]["test"][-1]
+    assert "s3cret" not in out.stdout and "/root-of-the-runner" not in out.stdout
+    assert config["services"]["kv-us-east-1"]["image"] == "kv:chosen"
+
+
+def test_a_service_gets_the_documented_contract() -> None:
+    from chaoskit.render.compose import service_contract
+
+    p = plan()
+    env = service_contract(p, "orders", "us-west-2")
+    assert env == {
+        "CHAOSKIT_SERVICE": "orders",
+        "CHAOSKIT_REGION": "us-west-2",
+        "CHAOSKIT_DOMAIN": "chaoskit.internal",
+        "CHAOSKIT_PORT": "8080",
+        "CHAOSKIT_ENDPOINT_KV": "kv.us-west-2.chaoskit.internal:6379",
+        "CHAOSKIT_ENDPOINTS_KV": "kv.us-west-2.chaoskit.internal:6379,kv.us-east-1.chaoskit.internal:6379",
+        "CHAOSKIT_ENDPOINT_KV_US_EAST_1": "kv.us-east-1.chaoskit.internal:6379",
+        "CHAOSKIT_ENDPOINT_KV_US_WEST_2": "kv.us-west-2.chaoskit.internal:6379",
+        "CHAOSKIT_WRITE_ENDPOINT_KV": "kv.global.chaoskit.internal:6379",
+    }
+
+
+def test_the_global_name_answers_the_primary_regions_proxy_on_each_clients_network(tmp_path: Path) -> None:
+    p = plan()
+    render_world(p, tmp_path)
+    for serving in p.topology.regions:
+        zones = tmp_path / "regions" / serving / "coredns" / "zones"
+        for view in p.views:
+            text = (zones / f"global-{view.name}.db").read_text()
+            net = view.name if view.cidr else serving
+            assert f"kv IN A {p.toxiproxy_ip('us-east-1', on=net)}" in text
+        corefile = (tmp_path / "regions" / serving / "coredns" / "Corefile.baseline").read_text()
+        assert corefile.count("global.chaoskit.internal:53 {") == len(p.views)
+
+
+def test_no_region_may_be_called_global() -> None:
+    import pytest
+
+    from chaoskit.errors import TopologyError
+    from chaoskit.topology import parse_topology
+
+    with pytest.raises(TopologyError, match=r"t.yaml:1:\d+: region name 'global' is reserved"):
+        parse_topology("regions: [global, us-west-2]\n", "t.yaml")

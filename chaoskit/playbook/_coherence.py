@@ -10,6 +10,7 @@ step does not hide the problems of the others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -29,6 +30,7 @@ from chaoskit.playbook._steps import (
     WaitStep,
 )
 from chaoskit.topology import Topology
+from chaoskit.workload import ClientClassError, is_class_reference, load_client_class
 from chaoskit.yamlsource import Path_, Source
 
 # Measured from a fault's start or end, so they need a fault (names of chaoskit.checks).
@@ -211,11 +213,32 @@ class _Review:
             for p in found:
                 self.add(path, p.message, p.hint, p.where)
 
+    def workload_target(self, workload: Workload) -> None:
+        target = workload.target
+        if is_class_reference(target):
+            self.endpoint(("workload", "service"), workload.service, "service")
+            # The playbook's folder comes first on the path, as pytest's rootdir does for tests.
+            folder = Path(self.src.name).parent
+            try:
+                load_client_class(target, [folder])
+            except ClientClassError as exc:
+                hint = "the playbook's folder is first on the import path" if "import" in str(exc) else ""
+                self.add(("workload", "target"), str(exc), hint)
+            return
+        before = len(self.problems)
+        self.endpoint(("workload", "target"), target)
+        if len(self.problems) == before and workload.operations is None and target not in ("kv", "orders"):
+            self.add(
+                ("workload", "target"),
+                f"workload target {target!r}: declare its `operations` (write and read)",
+                'e.g. operations: {write: {method: PUT, path: "/carts/{id}"}, read: {path: "/carts/{id}"}}',
+            )
+
     def names_used(self, parts: Parts) -> None:
         for name in parts.services:
             self.endpoint(("services", name), name, "service")
         if parts.workload is not None:
-            self.endpoint(("workload", "target"), parts.workload.target)
+            self.workload_target(parts.workload)
             for j, region in enumerate(parts.workload.regions or ()):
                 self.region(("workload", "regions", j), region)
         for i, probe in parts.steady_state:

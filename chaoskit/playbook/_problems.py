@@ -30,7 +30,7 @@ FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Errors whose message already shows the value (ours) or where it would not help.
 _SAYS_WHAT_IT_GOT = {
     "duration", "threshold", "slug", "fault_id", "dns_name", "callable", "step_kind",
-    "value_error", "assertion_error",
+    "value_error", "assertion_error", "template", "status", "header",
 }  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from chaoskit.engine import docker_client, require_compose
 from chaoskit.errors import EnvironmentProblem, UserError, WorldError
 from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, resolve_images
+from chaoskit.images.contexts import build_service_images
 from chaoskit.names import world_name_problem
 from chaoskit.render import Plan, default_subnets, render_world
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, TOXIPROXY_API
@@ -80,7 +81,9 @@ class World:
             w = cls.define(topology, world)
         saved = w.dir / "topology.yaml"
         if saved.exists():
-            w.topology = load_topology(saved)
+            # `build:` folders are relative to where the topology came from, not to the copy.
+            base = w.info().get("topology_dir")
+            w.topology = load_topology(saved, base=base, check_builds=False)
         return w
 
     @property
@@ -162,6 +165,8 @@ class World:
         # The journal in it steers the reaper, which holds the Docker socket: owner only.
         secure_dir(self.dir)
         render_world(self._plan, self.dir)
+        info = {**self.info(), "topology_dir": str(self.topology.base.resolve())}
+        (self.dir / "world.json").write_text(json.dumps(info, indent=2) + "\n")
         src = Path(self.topology.source)
         if src.exists() and src.resolve() != (self.dir / "topology.yaml").resolve():
             shutil.copyfile(src, self.dir / "topology.yaml")
@@ -172,6 +177,7 @@ class World:
         """Create everything and wait until healthy; on failure show logs and remove it all."""
         require_compose()
         env = self.image_env(images)
+        build_service_images(self.topology, self.project, log)
         if self.is_running():
             log(f"world {self.project} is already up")
             return

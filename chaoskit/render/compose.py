@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, SERVICES_IMAGE
+from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, SERVICES_IMAGE, built_image
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, REPLICATION_PORT, TOXIPROXY_API, Plan
 
 BUSYBOX = "/tools/busybox"
@@ -205,7 +205,7 @@ def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict
     for dep in svc.uses:
         for r in topo.regions:
             deps.update(_healthy(f"{dep}-{r}") if dep != "kv" else _healthy(f"kv-{r}"))
-    if svc.image is None:  # chaoskit's reference implementation
+    if svc.image is None and svc.build is None:  # chaoskit's reference implementation
         image = _services_image()
         command: list[str] | None = ["python3", "-m", f"inworld.{name}"]
         if name == "orders":
@@ -221,7 +221,8 @@ def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict
         health = _wget(f"http://127.0.0.1:{svc.port}{svc.health_path}", "/bin/busybox")
         volumes: list[str] = []
     else:
-        image = svc.image
+        # A `build:` service runs the image `chaoskit up` built for this world.
+        image = svc.image or built_image(plan.project, name)
         command = svc.command
         health = _wget(f"http://127.0.0.1:{svc.port}{svc.health_path}")
         volumes = ["tools:/tools:ro"]

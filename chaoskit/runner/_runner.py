@@ -39,7 +39,7 @@ from chaoskit.region.exits import set_exits
 from chaoskit.reports import RunOutcome, RunReport, write_report
 from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
 from chaoskit.runner._probing import ProbeResult, label, run_probe
-from chaoskit.workload import KvTarget, OrdersTarget, Workload
+from chaoskit.workload import Workload, choose_target
 
 Listener = Callable[[dict[str, Any]], None]
 TICK = 0.02
@@ -189,11 +189,10 @@ class Run:
         if w is None:
             return
         regions = w.regions or self.world.topology.regions
-        if w.target == "orders":
-            target: Any = OrdersTarget({r: self.world.service_url("orders", r) for r in regions},
-                                       failover=w.failover)
-        else:
-            target = KvTarget({r: str(self.world.endpoint_address("kv", r)) for r in regions})
+        folder = [self.playbook.path.parent] if self.playbook.path is not None else []
+        target = choose_target(w.target, address=lambda e, r: str(self.world.endpoint_address(e, r)),
+                               regions=regions, operations=w.operations, service=w.service,
+                               failover=w.failover, search=folder)
         horizon = w.duration or (self.playbook.method_span + (w.settle or 0) + 60)
         self.workload = Workload(target, rate=w.rate, mix={"write": w.mix.write, "read": w.mix.read},
                                  concurrency=w.concurrency, timeout=w.timeout, duration=horizon,

@@ -62,8 +62,14 @@ class Composite(Fault):
 
     def prepare(self, ctx: Context) -> Change:
         change = Change()
+        entry = self.spec.id or "fault"
         for p in self.parts():
-            change = change.merge(p.prepare(ctx))
+            part = p.prepare(ctx)
+            # One journal entry holds every part, and a DNS block must open with its
+            # entry's id (the undo path refuses others); the part's id stays in its view names.
+            part.dns_blocks = {r: [_owned(b, p.spec.id or "fault", entry) for b in blocks]
+                               for r, blocks in part.dns_blocks.items()}
+            change = change.merge(part)
         return change
 
     def confirm(self, ctx: Context, change: Change) -> str:
@@ -73,6 +79,14 @@ class Composite(Fault):
     def confirm_reverted(self, ctx: Context, change: Change) -> str:
         return "; ".join(f"[{p.describe()}] {p.confirm_reverted(ctx, p.prepare(ctx))}"
                          for p in self.parts())
+
+
+def _owned(block: str, part_id: str, entry_id: str) -> str:
+    """`block` of part `part_id`, its comment line naming the composite's entry."""
+    head = f"# fault {part_id}: "
+    if not block.startswith(head):
+        raise ValueError(f"a DNS block of part {part_id} does not open with {head!r}")
+    return f"# fault {entry_id}: part {part_id}, {block[len(head):]}"
 
 
 def _endpoint_problems(spec: FaultSpec, topology: Topology) -> list[str]:

@@ -136,3 +136,17 @@ def test_stale_table_is_detected() -> None:
     file, render = TABLES["all"]
     text = (DOCS / file).read_text(encoding="utf-8").replace("`dns.nxdomain`", "`dns.gone`", 1)
     assert refreshed(text, "all", render()) != text
+
+
+@pytest.mark.parametrize("spec", [
+    {"fault": "region.outage", "target": "us-east-1", "id": "east"},
+    {"fault": "dependency.outage", "target": "kv", "id": "kv-out", "params": {"dns": True}},
+])
+def test_a_composites_dns_blocks_open_with_its_entry_id(spec: dict[str, Any]) -> None:
+    # The one undo path trusts a DNS block only when it opens with its journal entry's id.
+    from chaoskit.inworld.protocol.undo import block_problem
+
+    change = build(spec, TOPOLOGY).prepare(ctx())
+    blocks = [b for bs in change.dns_blocks.values() for b in bs]
+    assert blocks
+    assert [block_problem(b, spec["id"]) for b in blocks] == [None] * len(blocks), blocks[0]

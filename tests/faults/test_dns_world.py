@@ -129,7 +129,7 @@ def test_a_synthetic_answer_where_a_truncation_was_promised_fails(
 
     monkeypatch.setattr(Truncate, "block", "erratic {\n    truncate 1\n}")
     before = from_host(world, EAST, KV_EAST)
-    with Faults(world) as faults, pytest.raises(ConfirmTimeout, match="dns.truncate not observed"):
+    with Faults(world) as faults, pytest.raises(ConfirmTimeout, match="dns.truncate.*not observed"):
         faults.inject({"fault": "dns.truncate", "target": KV_EAST, "region": EAST})
     assert journal.read(world.dir)["faults"] == []
     after = from_host(world, EAST, KV_EAST)
@@ -192,6 +192,50 @@ def test_truncate_inside_a_region(world: World, baseline: dict[Any, str]) -> Non
         assert all(s.tc and set(s.a) <= {want} for s in udp), udp
         [tcp] = from_region(world, WEST, KV_EAST, "tcp")
         assert tcp.a == (want,) and not tcp.tc, tcp
+
+
+def seen_as_promised(kind: str, proto: str, seen: Seen, want: str, hole: str) -> bool:
+    """The tests' own reading of each kind, for a client whose right answer is `want`."""
+    if kind in RCODES:
+        return seen.rcode == RCODES[kind]
+    return {
+        "dns.nodata": lambda: seen.rcode == "NOERROR" and seen.a == () and not seen.tc,
+        "dns.timeout": lambda: seen.rcode in ("TIMEOUT", "CLOSED"),
+        "dns.truncate": lambda: (seen.tc and set(seen.a) <= {want}) if proto == "udp"
+        else (seen.a == (want,) and not seen.tc),
+        "dns.slow": lambda: seen.a == (want,) and seen.seconds >= 0.36,
+        "dns.wrong-answer": lambda: seen.a == (hole,),
+        "dns.ttl": lambda: seen.a == (want,) and seen.ttls == (3600,),
+    }[kind]()
+
+
+PARAMS = {"dns.slow": {"ms": 400}, "dns.ttl": {"ttl": 3600}}
+
+
+@pytest.mark.parametrize("kind", sorted([*RCODES, "dns.nodata", "dns.timeout", "dns.truncate",
+                                         "dns.slow", "dns.wrong-answer", "dns.ttl"]))
+def test_every_kind_from_inside_a_region(world: World, baseline: dict[Any, str], kind: str) -> None:
+    want = baseline[("inside", WEST, KV_EAST)]
+    hole = str(ipaddress.ip_network(world.plan.subnets[WEST]).network_address + 250)
+    with Faults(world) as faults, faults.fault({"fault": kind, "target": KV_EAST, "clients_of": WEST,
+                                                 "params": PARAMS.get(kind, {})}):
+        for proto in ("udp", "tcp"):
+            [seen] = from_region(world, WEST, KV_EAST, proto, timeout=1.5)
+            assert seen_as_promised(kind, proto, seen, want, hole), (proto, seen)
+            # The other region's clients and the host (through the name's own CoreDNS) are spared.
+            [other] = from_region(world, EAST, KV_EAST, proto)
+            assert other.a == (baseline[("inside", EAST, KV_EAST)],) and not other.tc, other
+            host = from_host(world, EAST, KV_EAST, proto)
+            assert host.a == (baseline[("host", EAST, KV_EAST)],) and not host.tc, host
+
+
+def test_clients_of_host(world: World, baseline: dict[Any, str]) -> None:
+    with Faults(world) as faults, faults.fault({"fault": "dns.nxdomain", "target": KV_EAST,
+                                                 "region": EAST, "clients_of": "host"}):
+        assert from_host(world, EAST, KV_EAST, "udp").rcode == "NXDOMAIN"
+        assert from_host(world, EAST, KV_EAST, "tcp").rcode == "NXDOMAIN"
+        [inside] = from_region(world, EAST, KV_EAST)
+        assert inside.a == (baseline[("inside", EAST, KV_EAST)],), inside
 
 
 def glibc(world: World, region: str, name: str) -> str:

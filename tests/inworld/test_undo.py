@@ -293,12 +293,3 @@ def test_the_reaper_acts_on_nothing_in_a_journal_others_could_write(
     os.chmod(world / journal.JOURNAL, 0o600)
     assert [r["id"] for r in reaper.sweep()] == ["held"]
     assert client.list_toxics("kv") == []
-
-
-def test_a_composite_faults_blocks_carry_its_parts_ids() -> None:
-    from chaoskit.faults.spec import derived_id
-
-    for parent in ("east", "a" * 60, "b" * 53):
-        part = derived_id(parent, "dns-kv")
-        assert undo.block_problem(BLOCK.replace("dns-one", part), parent) is None
-    assert undo.block_problem(BLOCK.replace("dns-one", "other-dns-kv"), "east") is not None

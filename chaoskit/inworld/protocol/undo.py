@@ -102,12 +102,6 @@ def _is_text(value: object, longest: int = 200) -> bool:
     return isinstance(value, str) and 0 < len(value) <= longest and value.isprintable()
 
 
-def _of_fault(block_id: str, fault_id: str) -> bool:
-    # A composite fault's blocks carry its parts' ids, ``<id>-<suffix>``; a long id is cut to
-    # 54 characters (less a trailing '-') before a digest (chaoskit.faults.spec.derived_id).
-    return block_id == fault_id or block_id.startswith(f"{fault_id}-"[:54].rstrip("-"))
-
-
 def block_problem(block: object, fault_id: str) -> str | None:
     """Why `block` is not one DNS fault server block of `fault_id`; None if it is.
 
@@ -117,7 +111,7 @@ def block_problem(block: object, fault_id: str) -> str | None:
     if not isinstance(block, str) or len(block) > 4000:
         return "a DNS block is not text of at most 4000 characters"
     head = BLOCK_HEAD.match(block)
-    if head is None or not _of_fault(head.group("id"), fault_id):
+    if head is None or head.group("id") != fault_id:
         return f"a DNS block does not open with '# fault {fault_id}: ...' and one zone"
     if corefile.CONTROL_ZONE in block:
         return "a DNS block names chaoskit's control zone"

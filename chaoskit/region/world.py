@@ -22,6 +22,7 @@ from typing import Any
 from chaoskit.errors import EnvironmentProblem, UserError, WorldError
 from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, resolve_images
 from chaoskit.region.engine import docker_client, require_compose
+from chaoskit.region.update import Update, update
 from chaoskit.render import Plan, default_subnets, render_world
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, TOXIPROXY_API
 from chaoskit.topology import Topology, load_topology
@@ -164,13 +165,17 @@ class World:
         return self._plan
 
     def up(self, *, log: Log = lambda s: None, images: str | None = None,
-           timeout: float = 180) -> None:
-        """Create everything and wait until healthy; on failure show logs and remove it all."""
+           timeout: float = 180) -> Update | None:
+        """Create everything and wait until healthy; on failure show logs and remove it all.
+
+        On a running world, recreate exactly the services whose image or configuration
+        changed, and return what was done (see `chaoskit.region.update`).
+        """
         require_compose()
         env = self.image_env(images)
         if self.is_running():
-            log(f"world {self.project} is already up")
-            return
+            log(f"world {self.project} is already up: updating it")
+            return update(self, env, log=log, timeout=timeout)
         last: Exception | None = None
         for _attempt in range(3):
             self.render()
@@ -180,7 +185,7 @@ class World:
                               env=env, log=log, timeout=timeout + 120)
                 self._ports.clear()
                 self._ids.clear()
-                return
+                return None
             except WorldError as exc:
                 last = exc
                 text = str(exc)

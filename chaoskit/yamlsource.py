@@ -7,6 +7,9 @@ into ``playbook.yaml:14:7`` so every message points at the line to fix.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,8 +47,14 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
-MAX_VALUES = 100_000
+# The size limits of every YAML file chaoskit reads (topologies, playbooks), defined here only.
+# Far beyond any real file; they keep a stray binary or log file from being parsed for minutes.
 MAX_BYTES = 1_000_000
+MAX_VALUES = 100_000  # values after aliases are expanded
+MAX_DEPTH = 64  # nesting of flow collections
+# Python refuses to convert longer decimal strings (sys.get_int_max_str_digits) with a message
+# about its own internals; longer numbers are a located problem instead.
+MAX_DIGITS = 4300
 
 
 class _TooBig(Exception):
@@ -61,7 +70,7 @@ def _walk(loader: _Loader, node: yaml.Node, path: Path_, src: Source, problems: 
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(loader, key_node, src, problems)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 problems.append(Problem("mapping keys must be plain scalars", _mark(src, key_node)))
                 continue
@@ -77,6 +86,18 @@ def _walk(loader: _Loader, node: yaml.Node, path: Path_, src: Source, problems: 
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_walk(loader, item, (*path, i), src, problems) for i, item in enumerate(node.value)]
+    return _scalar(loader, node, src, problems)
+
+
+def _scalar(loader: _Loader, node: yaml.Node, src: Source, problems: list[Problem]) -> Any:
+    """A scalar's value; a number too long to be meant is a located problem, not Python's
+    "Exceeds the limit (4300 digits)" message."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int":
+        digits = sum(c.isdigit() for c in node.value)
+        if digits > MAX_DIGITS:
+            problems.append(Problem(f"a number with {digits} digits is out of range "
+                                    f"(at most {MAX_DIGITS} digits)", _mark(src, node)))
+            return None
     return loader.construct_object(node, deep=True)
 
 
@@ -111,14 +132,54 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Source, list[Problem]
     return src, problems
 
 
-def read_yaml(path: str | Path) -> tuple[Source, list[Problem]]:
-    """Read and parse a YAML file; an unreadable file is one problem."""
-    p = Path(path)
+def read_text(path: str | Path, what: str = "file",
+              max_bytes: int = MAX_BYTES) -> tuple[str | None, Problem | None]:
+    """The text of a regular file of at most `max_bytes`, or why it cannot be read.
+
+    Checked before anything is read: a FIFO would block forever and ``/dev/zero``
+    never ends, so only regular files are opened (without blocking, and checked
+    again on the open descriptor, so a swap after the check changes nothing), and
+    at most `max_bytes` + 1 bytes are ever read.
+    """
+    name = str(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return Source(str(p), None), [Problem(f"cannot read file: {exc}", str(p))]
-    return parse_yaml(text, str(p))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        reason = "is a directory" if exc.errno == errno.EISDIR else (exc.strerror or str(exc)).lower()
+        return None, Problem(f"cannot read {what}: {reason}", name)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(st.st_mode) else
+                    "a FIFO" if stat.S_ISFIFO(st.st_mode) else
+                    "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                    "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+            return None, Problem(f"cannot read {what}: it is {kind}, not a regular file", name)
+        if st.st_size > max_bytes:
+            return None, Problem(f"{what} is {st.st_size} bytes; at most {max_bytes} are read", name)
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            raw = fh.read(max_bytes + 1)  # /proc files say size 0: bound the read itself
+    except OSError as exc:
+        return None, Problem(f"cannot read {what}: {(exc.strerror or str(exc)).lower()}", name)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(raw) > max_bytes:
+        return None, Problem(f"{what} is larger than {max_bytes} bytes", name)
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, Problem(f"cannot read {what}: not UTF-8 text (byte {exc.start})", name)
+
+
+def read_yaml(path: str | Path, what: str = "file") -> tuple[Source, list[Problem]]:
+    """Read (see `read_text`) and parse a YAML file; an unreadable file is one problem."""
+    text, problem = read_text(path, what)
+    if text is None:
+        assert problem is not None
+        return Source(str(path), None), [problem]
+    return parse_yaml(text, str(path))
 
 
 def validation_problems(exc: ValidationError, src: Source) -> list[Problem]:

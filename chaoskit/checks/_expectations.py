@@ -313,6 +313,8 @@ def parse_expectations(expectations: Mapping[str, Any]) -> dict[str, float]:
             limits[name] = _parse_limit(spec.limit, raw)
         except ValueError as e:
             problems.append(Problem(str(e), where))
+        except OverflowError:  # an integer too large for a float
+            problems.append(Problem(f"{raw!r} is out of range"[:200], where))
     if problems:
         raise PlaybookError(problems)
     return limits

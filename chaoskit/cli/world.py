@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json, err_console
@@ -29,8 +30,9 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
        images: str = typer.Option(None, "--images", envvar="CHAOSKIT_IMAGES",
                                   help="auto (default), local or official"),
        json_out: bool = JsonOpt) -> None:
-    """Create the world and wait until every container is healthy."""
-    from chaoskit.region.engine import docker_client
+    """Create the world and wait until every container is healthy; report the faults it lost."""
+    from chaoskit.engine import docker_client
+    from chaoskit.faults import Faults
 
     docker_client()
     w = _world(topology, world)
@@ -44,22 +46,28 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
                     status.update(f"{w.project}: {line.strip()[:100]}")
             updated = w.up(images=images, log=log)
     took = time.monotonic() - started
+    # An engine restart, or a world rendered again, loses the faults it held: say which.
+    lost = Faults(w, detached=True).drop_lost()
     if json_out:
         changes = {} if updated is None else {"recreated": updated.recreated,
                                               "image_changed": updated.image_changed,
                                               "proxies_created": updated.proxies_created}
-        emit_json({"world": w.project, "seconds": round(took, 2), **changes, **w.status()})
-    else:
-        if updated is not None:
-            console.print(f"world {w.project} was up: {updated.describe()}")
-        console.print(f"[green]world {w.project} is up[/] in {took:.1f}s")
-        _print_status(w.status())
+        emit_json({"world": w.project, "seconds": round(took, 2), "lost_faults": lost, **changes,
+                   **w.status()})
+        return
+    if updated is not None:
+        console.print(f"world {w.project} was up: {escape(updated.describe())}")
+    console.print(f"[green]world {w.project} is up[/] in {took:.1f}s")
+    for fault in lost:
+        console.print(f"[red]fault {escape(fault['id'])} ({escape(str(fault['describe']))}) was "
+                      "lost[/], dropped from the journal: " + escape("; ".join(fault["lost"])))
+    _print_status(w.status())
 
 
 @app.command()
 def down(topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Remove this world's containers, networks and volumes, nothing else."""
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     docker_client()
     w = _world(topology, world)
@@ -69,16 +77,23 @@ def down(topology: str = TopologyOpt, world: str = WorldOpt) -> None:
 
 @app.command()
 def status(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = JsonOpt) -> None:
-    """Regions, services and health; endpoints; the addresses reachable from this host."""
-    from chaoskit.region.engine import docker_client
+    """Regions, services and health; endpoints; the addresses reachable from this host; what is
+    off the baseline."""
+    from chaoskit.cli.faults import print_drift
+    from chaoskit.engine import docker_client
+    from chaoskit.faults import Faults
 
     docker_client()
     w = _world(topology, world)
     data = w.status()
+    found = Faults(w, detached=True).drift()
     if json_out:
-        emit_json(data)
-    else:
-        _print_status(data)
+        emit_json({**data, "drift": [f.to_dict() for f in found]})
+        return
+    _print_status(data)
+    if not found:
+        console.print("baseline: as rendered, apart from the journaled faults (`chaoskit faults`)")
+    print_drift(found)
 
 
 def _print_status(data: dict) -> None:  # type: ignore[type-arg]

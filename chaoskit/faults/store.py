@@ -30,7 +30,7 @@ from chaoskit.faults.base import Change, Fault
 from chaoskit.faults.context import Context, eventually
 from chaoskit.faults.registry import register
 from chaoskit.faults.spec import FaultSpec
-from chaoskit.inworld import promotion
+from chaoskit.inworld.protocol import promotion
 from chaoskit.render.coredns import BASELINE_TTL
 from chaoskit.render.plan import REPLICATION_PORT, Plan, View
 from chaoskit.topology import Topology

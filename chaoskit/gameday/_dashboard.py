@@ -5,7 +5,10 @@
     GET /events   text/event-stream: ``state`` events as the run goes on, ``end`` when it is over
 
 Served on 127.0.0.1 by uvicorn in a background thread. Viewers only read the
-live state, so a browser coming or going never touches the run.
+live state, so a browser coming or going never touches the run. A request must
+name this server in its Host header (127.0.0.1 or localhost with the port): a
+page elsewhere whose name is made to resolve to 127.0.0.1 (DNS rebinding) sends
+its own name, and is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -41,6 +44,27 @@ def _page(live: LiveState) -> str:
               "TIMELINE_JS": timeline_script()}
     # One pass, so nothing inserted (a note's text, the script) is ever read as a placeholder.
     return re.sub(r"__(TITLE|STATE|TIMELINE_JS)__", lambda m: values[m.group(1)], template)
+
+
+def _this_server(request: Request) -> bool:
+    """Whether the Host header names this server: 127.0.0.1 or localhost, with its port."""
+    server = request.scope.get("server") or ("", 0)
+    port = server[1]
+    names = {"127.0.0.1", "localhost"}
+    allowed = {f"{n}:{port}" for n in names} | (names if port == 80 else set())
+    return request.headers.get("host", "").lower() in allowed
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _local_only(handler: Handler) -> Handler:
+    async def checked(request: Request) -> Response:
+        if not _this_server(request):
+            return Response("this dashboard answers only to http://127.0.0.1:PORT/ or "
+                            "http://localhost:PORT/\n", status_code=421, media_type="text/plain")
+        return await handler(request)
+    return checked
 
 
 def _sse(event: str, data: Any) -> str:
@@ -88,7 +112,8 @@ def dashboard_app(live: LiveState, *, tick: float = 0.25, heartbeat: float = 1.0
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-    return Starlette(routes=[Route("/", page), Route("/state", state), Route("/events", events)])
+    return Starlette(routes=[Route("/", _local_only(page)), Route("/state", _local_only(state)),
+                             Route("/events", _local_only(events))])
 
 
 class DashboardServer:

@@ -7,7 +7,7 @@ observed from where those clients stand. Endpoints (all JSON):
     GET /health
     GET /dns?name=N&type=A&proto=udp|tcp&server=IP&port=53&timeout=2
     GET /tcp?host=H&port=P&timeout=2     (connect, report time or error)
-    GET /http?url=U&timeout=2            (GET, report status and time)
+    GET /http?url=U&timeout=2            (GET, report status and time; http and https only)
 """
 
 from __future__ import annotations
@@ -25,6 +25,15 @@ from . import dnswire
 
 REGION = os.environ.get("AGENT_REGION", "unknown")
 RESOLVER = os.environ.get("AGENT_RESOLVER", "127.0.0.11")
+
+
+# Only HTTP and HTTPS, redirects included: the default opener also reads file:// and ftp://
+# URLs, which would let anyone who reaches the agent read the container's files.
+_HTTP_ONLY = urllib.request.OpenerDirector()
+for _handler in (urllib.request.HTTPHandler, urllib.request.HTTPSHandler,
+                 urllib.request.HTTPRedirectHandler, urllib.request.HTTPDefaultErrorHandler,
+                 urllib.request.HTTPErrorProcessor):
+    _HTTP_ONLY.add_handler(_handler())
 
 
 def _float(q: dict[str, list[str]], key: str, default: float) -> float:
@@ -75,9 +84,13 @@ class Handler(BaseHTTPRequestHandler):
                     ok, err = False, str(exc)
                 self._send(200, {"ok": ok, "error": err, "elapsed": time.monotonic() - started})
             elif url.path == "/http":
+                target = q["url"][0]
+                if urlparse(target).scheme not in ("http", "https"):
+                    self._send(400, {"error": "bad request: url must be http:// or https://"})
+                    return
                 started = time.monotonic()
                 try:
-                    with urllib.request.urlopen(q["url"][0], timeout=_float(q, "timeout", 2.0)) as r:
+                    with _HTTP_ONLY.open(target, timeout=_float(q, "timeout", 2.0)) as r:
                         status, err = r.status, None
                 except urllib.error.HTTPError as exc:
                     status, err = exc.code, None

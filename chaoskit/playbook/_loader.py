@@ -14,18 +14,14 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from chaoskit.errors import PlaybookError, Problem
-from chaoskit.playbook import _known
+from chaoskit.errors import PlaybookError, Problem, UserError
 from chaoskit.playbook._coherence import Parts, review
 from chaoskit.playbook._model import Playbook
 from chaoskit.playbook._problems import FAST_LOADER, KeyMarks, from_validation_error, key_marks
-from chaoskit.yamlsource import Source, parse_yaml
+from chaoskit.topology import Topology, default_topology, load_topology
+from chaoskit.yamlsource import MAX_BYTES, MAX_DEPTH, MAX_VALUES, Source, parse_yaml, read_text
 
 _WHERE = re.compile(r"^(.*):(\d+):(\d+)$")
-# Far beyond any playbook; keeps a stray binary or log file from being parsed for minutes.
-MAX_BYTES = 1_000_000
-MAX_VALUES = 100_000  # values after aliases are expanded
-MAX_DEPTH = 64  # nesting of flow collections
 
 
 def load_playbook(path: str | Path, *, interactive: bool = False) -> Playbook:
@@ -76,16 +72,10 @@ def validate_paths(paths: Iterable[str | Path]) -> tuple[int, list[Problem]]:
 
 def _read(path: Path, *, interactive: bool) -> tuple[Playbook | None, list[Problem]]:
     name = str(path)
-    try:
-        if path.is_dir():
-            return None, [Problem("is a directory, not a playbook file", name)]
-        with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            return None, [Problem(f"file is larger than {MAX_BYTES} bytes; not a playbook", name)]
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(f"cannot read playbook: {exc}", name)]
+    text, problem = read_text(path, "playbook", MAX_BYTES)
+    if text is None:
+        assert problem is not None
+        return None, [problem]
     try:
         return _validate(text, name, path, interactive=interactive)
     except Exception as exc:  # a bug of ours must still reach the user as one clear line
@@ -123,7 +113,10 @@ def _validate(
                 marks.update(key_marks(text))
             return marks
 
-        problems.extend(from_validation_error(exc, src, Playbook, lazy_marks))
+        # A value YAML already refused (a 5000-digit number) is read as null: say it once.
+        refused = {p.where for p in problems}
+        problems.extend(p for p in from_validation_error(exc, src, Playbook, lazy_marks)
+                        if p.where not in refused)
     parts = Parts.of(playbook) if playbook is not None else Parts.salvage(src.data)
     topology_path = path.parent / parts.topology if parts.topology else None
     names, topology_problems = _topology(topology_path, src)
@@ -212,7 +205,7 @@ def _with_yaml_hint(problem: Problem, text: str) -> Problem:
     return problem
 
 
-def _topology(path: Path | None, src: Source) -> tuple[_known.TopologyNames | None, list[Problem]]:
+def _topology(path: Path | None, src: Source) -> tuple[Topology | None, list[Problem]]:
     where = src.where(("topology",))
     try:
         found = path is None or path.is_file()
@@ -221,10 +214,12 @@ def _topology(path: Path | None, src: Source) -> tuple[_known.TopologyNames | No
     if path is not None and not found:
         hint = "the path is relative to the playbook's folder"
         return None, [Problem(f"topology file {str(path)!r} not found", where, hint)]
-    names, problems = _known.load_topology_names(path)
-    if problems:
-        problems.insert(0, Problem(f"topology {str(path)!r} does not load; see its problems", where))
-    return names, problems
+    try:
+        return (load_topology(path) if path else default_topology()), []
+    except UserError as exc:
+        problems = list(exc.problems)
+    problems.insert(0, Problem(f"topology {str(path)!r} does not load; see its problems", where))
+    return None, problems
 
 
 def _in_order(problems: list[Problem], name: str) -> list[Problem]:

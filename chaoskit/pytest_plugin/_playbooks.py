@@ -16,13 +16,12 @@ from typing import Any
 import pytest
 
 from chaoskit.checks import Verdict
-from chaoskit.errors import ChaoskitError, Problem
-from chaoskit.playbook import Playbook, ProbeStep, load_playbook, validate_playbook
-from chaoskit.playbook._loader import MAX_BYTES
-from chaoskit.pytest_plugin._services import get_exits, set_exits
+from chaoskit.errors import ChaoskitError, PlaybookError, Problem
+from chaoskit.playbook import Playbook, ProbeStep, load_playbook
 from chaoskit.pytest_plugin._session import session_of
+from chaoskit.region.exits import get_exits, set_exits
 from chaoskit.runner import Run, RunResult
-from chaoskit.yamlsource import parse_yaml
+from chaoskit.yamlsource import MAX_BYTES, parse_yaml
 
 _VERSION = re.compile(rb"^version:[ \t]*['\"]?1['\"]?[ \t]*(#.*)?$", re.MULTILINE)
 _METHOD = re.compile(rb"^method:", re.MULTILINE)
@@ -66,10 +65,10 @@ class PlaybookFile(pytest.File):
     def collect(self) -> list[pytest.Item]:
         # Relative to where pytest runs, so problems read `playbooks/x.yaml:12:5`.
         path = Path(os.path.relpath(self.path)) if self.path.is_relative_to(Path.cwd()) else self.path
-        problems = validate_playbook(path)
-        if problems:
-            return [InvalidPlaybook.from_parent(self, name="validate", problems=problems)]
-        playbook = load_playbook(path)
+        try:
+            playbook = load_playbook(path)  # read once: problems and model together
+        except PlaybookError as exc:
+            return [InvalidPlaybook.from_parent(self, name="validate", problems=list(exc.problems))]
         self.playbook = playbook
         probes = any(isinstance(s, ProbeStep) for s in [*playbook.method, *playbook.rollbacks])
         names = (

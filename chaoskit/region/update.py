@@ -20,10 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chaoskit.engine import docker_client
 from chaoskit.errors import UserError
-from chaoskit.inworld import journal
-from chaoskit.inworld.corefile import write_corefile
-from chaoskit.region.engine import docker_client
+from chaoskit.inworld.protocol import journal, undo
 from chaoskit.render import proxies
 from chaoskit.toxiproxy import ToxiproxyClient
 
@@ -95,9 +94,7 @@ def update(world: World, env: dict[str, str], *, log: Log = lambda s: None,
     with journal.locked(world.dir) as data:
         # Rendering writes fault-free Corefiles; put the faults in force back before any reload.
         plan = world.render(subnets)
-        for r in regions:
-            write_corefile(world.dir / "regions" / r / "coredns", journal.dns_blocks(data, r),
-                           data["generation"])
+        generation = undo.write_corefiles(data, undo.WorldFacts.read(world.dir), regions)
     done = Update(image_changed=stale_images(world, env))
     wait = ["--wait", "--wait-timeout", str(int(timeout))]
     if done.image_changed:
@@ -120,4 +117,14 @@ def update(world: World, env: dict[str, str], *, log: Log = lambda s: None,
                     client.create_proxy(p["name"], p["upstream"], listen=p["listen"])
                     done.proxies_created.append(f"{r}/{p['name']}")
         world.signal(f"coredns-{r}", "SIGUSR1")
+    from chaoskit.faults.context import Context, eventually
+
+    ctx = Context(world)
+
+    def serving(region: str) -> Callable[[], bool | None]:
+        return lambda: True if ctx.generation(region) >= generation else None
+
+    for r in regions:
+        # Until CoreDNS serves the rewritten Corefile, its faults would look lost.
+        eventually(serving(r), f"CoreDNS of {r} reloading generation {generation}", timeout=10)
     return done

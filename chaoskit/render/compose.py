@@ -2,28 +2,48 @@
 
 Images are ``${CHAOSKIT_IMAGE_*:-<pinned official image>}`` so the file works
 as is for anyone who can pull, and `chaoskit up` swaps in local builds where
-nothing can be pulled. Every published port is bound to 127.0.0.1; a host port
-left empty is picked free by the engine.
+nothing can be pulled. Those are the only interpolations: every other ``$``
+(a topology's command, env, health path) is written ``$$`` so Compose passes it
+through literally instead of filling it from the runner's environment. Every
+published port is bound to 127.0.0.1; a host port left empty is picked free by
+the engine.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, SERVICES_IMAGE
+from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, SERVICES_IMAGE, built_image
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, REPLICATION_PORT, TOXIPROXY_API, Plan
 
 BUSYBOX = "/tools/busybox"
 CHECK = {"interval": "1s", "timeout": "3s", "retries": 60, "start_period": "30s"}
 
 
+class Interpolated(str):
+    """A value chaoskit means Compose to interpolate; every other string is escaped."""
+
+
 def _image(role: str) -> str:
     spec = IMAGES[role]
-    return f"${{{spec.env}:-{spec.official}}}"
+    return Interpolated(f"${{{spec.env}:-{spec.official}}}")
 
 
 def _services_image() -> str:
-    return f"${{{SERVICES_ENV}:-{SERVICES_IMAGE}}}"
+    return Interpolated(f"${{{SERVICES_ENV}:-{SERVICES_IMAGE}}}")
+
+
+def _literal(value: Any) -> Any:
+    """`value` with every ``$`` of every string doubled, except chaoskit's own `Interpolated`."""
+    if isinstance(value, Interpolated):
+        return str(value)
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {_literal(k): _literal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
+    return value
 
 
 def _port(host: int | None, container: int, proto: str = "tcp") -> str:
@@ -139,8 +159,9 @@ def render_compose(plan: Plan) -> dict[str, Any]:
         }
         for r in regions
     }
-    return {"name": plan.project, "services": services, "networks": networks,
-            "volumes": {"tools": {"labels": labels}}}
+    compose: dict[str, Any] = _literal({"name": plan.project, "services": services,
+                                        "networks": networks, "volumes": {"tools": {"labels": labels}}})
+    return compose
 
 
 def _endpoint_list(plan: Plan, endpoint: str, first: str) -> str:
@@ -187,7 +208,7 @@ def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict
     for dep in svc.uses:
         for r in topo.regions:
             deps.update(_healthy(f"{dep}-{r}") if dep != "kv" else _healthy(f"kv-{r}"))
-    if svc.image is None:  # chaoskit's reference implementation
+    if svc.image is None and svc.build is None:  # chaoskit's reference implementation
         image = _services_image()
         command: list[str] | None = ["python3", "-m", f"inworld.{name}"]
         if name == "orders":
@@ -203,7 +224,8 @@ def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict
         health = _wget(f"http://127.0.0.1:{svc.port}{svc.health_path}", "/bin/busybox")
         volumes: list[str] = []
     else:
-        image = svc.image
+        # A `build:` service runs the image `chaoskit up` built for this world.
+        image = svc.image or built_image(plan.project, name)
         command = svc.command
         health = _wget(f"http://127.0.0.1:{svc.port}{svc.health_path}")
         volumes = ["tools:/tools:ro"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from chaoskit.inworld.corefile import write_corefile
+from chaoskit.inworld.protocol.corefile import write_corefile
 from chaoskit.render.plan import Plan
 from chaoskit.topology.model import GLOBAL_ZONE
 

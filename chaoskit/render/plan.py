@@ -22,7 +22,8 @@ import ipaddress
 from dataclasses import dataclass
 
 from chaoskit.topology import Topology
-from chaoskit.topology.model import DNS_PROXY_BASE
+from chaoskit.topology.model import DNS_PROXY_BASE, SERVICE_HOST_BASE
+from chaoskit.topology.model import HOST_VIEW as HOST_VIEW  # the faults name the host view too
 
 DEFAULT_POOL = "10.213.0.0/16"
 DNS_BASELINE_BASE = 5300  # CoreDNS listens on 5300 + view index with the fault-free answers
@@ -30,7 +31,6 @@ REPLICATION_PORT = 16379
 TOXIPROXY_API = 8474
 AGENT_PORT = 7000
 REAPER_PORT = 7070
-HOST_VIEW = "host"
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Plan:
 
     def service_ip(self, service: str, region: str) -> str:
         k = list(self.topology.services).index(service)
-        return self._host(region, 40 + k)
+        return self._host(region, SERVICE_HOST_BASE + k)
 
     def upstream_ip(self, endpoint: str, region: str) -> str:
         return self.kv_ip(region) if endpoint == "kv" else self.service_ip(endpoint, region)

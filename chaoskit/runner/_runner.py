@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,11 +34,12 @@ from chaoskit.playbook import (
     RevertStep,
     WaitStep,
 )
-from chaoskit.probes import ProbeResult, label, run_probe
 from chaoskit.region import World
+from chaoskit.region.exits import set_exits
 from chaoskit.reports import RunOutcome, RunReport, write_report
 from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
-from chaoskit.workload import KvTarget, OrdersTarget, Workload
+from chaoskit.runner._probing import ProbeResult, label, run_probe
+from chaoskit.workload import Workload, choose_target
 
 Listener = Callable[[dict[str, Any]], None]
 TICK = 0.02
@@ -182,13 +181,7 @@ class Run:
             exits = cfg.get("exits")
             if exits is None or name not in self.world.topology.services:
                 continue
-            body = json.dumps({"exits": [] if exits == "none" else exits}).encode()
-            for region in self.world.topology.regions:
-                url = f"{self.world.service_url(name, region)}/admin/exits"
-                req = urllib.request.Request(url, data=body, method="POST",
-                                             headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=5) as resp:
-                    resp.read()
+            set_exits(self.world, name, exits)
             self.emit("configure", service=name, exits=exits)
 
     def _start_workload(self) -> None:
@@ -196,11 +189,10 @@ class Run:
         if w is None:
             return
         regions = w.regions or self.world.topology.regions
-        if w.target == "orders":
-            target: Any = OrdersTarget({r: self.world.service_url("orders", r) for r in regions},
-                                       failover=w.failover)
-        else:
-            target = KvTarget({r: str(self.world.endpoint_address("kv", r)) for r in regions})
+        folder = [self.playbook.path.parent] if self.playbook.path is not None else []
+        target = choose_target(w.target, address=lambda e, r: str(self.world.endpoint_address(e, r)),
+                               regions=regions, operations=w.operations, service=w.service,
+                               failover=w.failover, search=folder)
         horizon = w.duration or (self.playbook.method_span + (w.settle or 0) + 60)
         self.workload = Workload(target, rate=w.rate, mix={"write": w.mix.write, "read": w.mix.read},
                                  concurrency=w.concurrency, timeout=w.timeout, duration=horizon,

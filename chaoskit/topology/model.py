@@ -8,7 +8,8 @@ Toxiproxy. Validation errors point at file:line:column.
 
 from __future__ import annotations
 
-import difflib
+import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,13 +18,17 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chaoskit.errors import Problem, TopologyError
-from chaoskit.names import label_problem
+from chaoskit.names import env_name_problem, image_problem, label_problem, suggest, url_path_problem
 from chaoskit.yamlsource import Source, parse_yaml, read_yaml, validation_problems
 
 DEFAULT_TOPOLOGY_PATH = Path(__file__).with_name("default.yaml")
 
-# Names the world itself uses for its containers and proxies.
-RESERVED = {"coredns", "toxiproxy", "kv", "reaper", "tools", "agent", "replication", "dns"}
+# The view of clients on this machine (queries through a published port); regions are views too.
+HOST_VIEW = "host"
+# Names the world itself uses (containers, proxies, zone records, views): no region or
+# service may take one.
+RESERVED = {"coredns", "toxiproxy", "kv", "reaper", "tools", "agent", "replication", "dns",
+            "ns", HOST_VIEW}
 # Ports on every Toxiproxy that endpoints may not take.
 RESERVED_PORTS = {8474: "the Toxiproxy API", 16379: "the replication link"}
 # chaoskit's reference services (in chaoskit/inworld/), run when a service gives no image.
@@ -31,8 +36,16 @@ BUILTIN_SERVICES = {"orders", "auth"}
 # The zone of world-wide names (``kv.global.<domain>``: the store's current primary),
 # served by every region's CoreDNS; so no region may take the name.
 GLOBAL_ZONE = "global"
-DNS_PROXY_BASE = 15300  # 15300 + view index: DNS through Toxiproxy, for slow answers
 MAX_REGIONS = 8
+MAX_SERVICES = 200
+DNS_PROXY_BASE = 15300  # 15300 + view index: DNS through Toxiproxy, for slow answers
+DNS_PROXY_PORTS = range(DNS_PROXY_BASE, DNS_PROXY_BASE + 16)  # views: regions + host <= 16
+# The address plan (render/plan.py) puts service k at .40 + k, above every fixed address.
+SERVICE_HOST_BASE = 40
+# Docker's bridge networks need private ranges; anything else shadows real addresses.
+PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
+                                                          "192.168.0.0/16"))
+PORT = Field(ge=1, le=65535)
 
 
 def check_label(value: str, what: str) -> str:
@@ -45,15 +58,31 @@ def check_label(value: str, what: str) -> str:
 RegionName = Annotated[str, AfterValidator(lambda v: check_label(v, "region name"))]
 
 
+def check_with(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    """A pydantic validator from one of `chaoskit.names`' ``*_problem`` functions."""
+    def check(value: str) -> str:
+        found = problem(value)
+        if found:
+            raise ValueError(found)
+        return value
+    return check
+
+
+ImageRef = Annotated[str, AfterValidator(check_with(image_problem))]
+EnvName = Annotated[str, AfterValidator(check_with(env_name_problem))]
+UrlPath = Annotated[str, AfterValidator(check_with(url_path_problem))]
+Port = Annotated[int, PORT]
+
+
 class Images(BaseModel):
     """Container images; each overridable by environment variable (see `chaoskit.images`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    coredns: str | None = None
-    toxiproxy: str | None = None
-    kv: str | None = None
-    python: str | None = None
+    coredns: ImageRef | None = None
+    toxiproxy: ImageRef | None = None
+    kv: ImageRef | None = None
+    python: ImageRef | None = None
 
 
 class KV(BaseModel):
@@ -67,7 +96,9 @@ class Service(BaseModel):
 
     Without `image`, the service runs chaoskit's reference implementation of the
     same name from the services image (only ``orders`` exists). A team's own
-    service gives its `image` (and optionally `command`, `env`, `health_path`).
+    service gives its `image`, or `build`: a folder with a Dockerfile (relative to
+    the topology file) that `chaoskit up` builds locally, no registry needed; and
+    optionally `command`, `env`, `health_path`.
     `uses` lists the endpoints it depends on; chaoskit passes their DNS names in
     ``CHAOSKIT_ENDPOINT_<NAME>`` (its own region) and ``CHAOSKIT_ENDPOINTS_<NAME>``
     (every region, its own first) and points its resolver at its region's CoreDNS.
@@ -76,11 +107,12 @@ class Service(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     port: int = Field(default=8080, ge=1, le=65535)
-    image: str | None = None
+    image: ImageRef | None = None
+    build: str | None = Field(default=None, min_length=1, max_length=1000)
     command: list[str] | None = None
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[EnvName, str] = Field(default_factory=dict)
     uses: list[str] = Field(default_factory=list)
-    health_path: str = "/health"
+    health_path: UrlPath = "/health"
 
 
 class HostPorts(BaseModel):
@@ -91,7 +123,7 @@ class HostPorts(BaseModel):
     dns: int | None = Field(default=None, ge=1, le=65535)
     toxiproxy: int | None = Field(default=None, ge=1, le=65535)
     agent: int | None = Field(default=None, ge=1, le=65535)
-    endpoints: dict[str, int] = Field(default_factory=dict)
+    endpoints: dict[str, Port] = Field(default_factory=dict)
 
 
 class TopologyModel(BaseModel):
@@ -156,6 +188,13 @@ class Topology:
 
     model: TopologyModel
     source: str
+    #: Where relative `build:` contexts start: the topology file's folder.
+    base: Path = Path(".")
+
+    def build_context(self, service: str) -> Path | None:
+        """The folder `service` is built from (its `build:`), or None when it gives an image."""
+        build = self.model.services[service].build
+        return None if build is None else (self.base / build).resolve()
 
     @property
     def name(self) -> str:
@@ -213,11 +252,10 @@ class Topology:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(choices)}"
+    return suggest(word, choices, show_all=len(choices))
 
 
-def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
+def _semantic_problems(m: TopologyModel, src: Source, base: Path | None) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
     for i, r in enumerate(m.regions):
@@ -227,11 +265,22 @@ def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
             problems.append(Problem(f"region name {r!r} is reserved for world-wide names "
                                     f"(kv.{GLOBAL_ZONE}.{m.domain})", src.where(("regions", i))))
         seen.add(r)
+        if r in RESERVED:
+            problems.append(Problem(f"region name {r!r} is reserved by chaoskit "
+                                    f"(names it uses: {', '.join(sorted(RESERVED))})",
+                                    src.where(("regions", i))))
     endpoints = ["kv", *m.services]
     ports: dict[int, str] = {m.kv.port: "kv"}
-    for port, what in RESERVED_PORTS.items():
-        if m.kv.port == port:
-            problems.append(Problem(f"kv port {port} is reserved for {what}", src.where(("kv", "port"))))
+    if m.kv.port in RESERVED_PORTS:
+        problems.append(Problem(f"kv port {m.kv.port} is reserved for {RESERVED_PORTS[m.kv.port]}",
+                                src.where(("kv", "port"))))
+    elif m.kv.port in DNS_PROXY_PORTS:
+        problems.append(Problem(f"kv port {m.kv.port} is reserved for DNS through Toxiproxy "
+                                f"({DNS_PROXY_PORTS.start}-{DNS_PROXY_PORTS.stop - 1})",
+                                src.where(("kv", "port"))))
+    if len(m.services) > MAX_SERVICES:
+        problems.append(Problem(f"at most {MAX_SERVICES} services, got {len(m.services)}",
+                                src.where(("services",))))
     for name, svc in m.services.items():
         where = src.where(("services", name))
         try:
@@ -248,7 +297,7 @@ def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
                 Problem(f"port {svc.port} of service {name!r} collides with {ports[svc.port]!r}"
                         " (every endpoint has its own port on the region's Toxiproxy)", pwhere)
             )
-        elif svc.port in RESERVED_PORTS or DNS_PROXY_BASE <= svc.port < DNS_PROXY_BASE + 16:
+        elif svc.port in RESERVED_PORTS or svc.port in DNS_PROXY_PORTS:
             problems.append(Problem(f"port {svc.port} of service {name!r} is reserved by chaoskit", pwhere))
         ports.setdefault(svc.port, name)
         for j, dep in enumerate(svc.uses):
@@ -260,11 +309,30 @@ def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
             if dep == name:
                 problems.append(Problem(f"service {name!r} uses itself",
                                         src.where(("services", name, "uses", j))))
-        if svc.image is None and name not in BUILTIN_SERVICES:
+        if svc.image is not None and svc.build is not None:
+            problems.append(Problem(f"service {name!r} gives both image and build; give one",
+                                    src.where(("services", name, "build"))))
+        if svc.build is not None and base is not None:
+            context = base / svc.build
+            try:
+                is_dir, has_dockerfile = context.is_dir(), (context / "Dockerfile").is_file()
+            except (OSError, ValueError):  # a NUL byte, a name too long: no such folder
+                is_dir = has_dockerfile = False
+            if not is_dir:
+                problems.append(Problem(
+                    f"build context {svc.build!r} of service {name!r} is not a folder "
+                    f"({context.resolve()} not found)",
+                    src.where(("services", name, "build")),
+                    "the path is relative to the topology file's folder"))
+            elif not has_dockerfile:
+                problems.append(Problem(
+                    f"build context {svc.build!r} of service {name!r} has no Dockerfile",
+                    src.where(("services", name, "build"))))
+        if svc.image is None and svc.build is None and name not in BUILTIN_SERVICES:
             problems.append(Problem(
                 f"service {name!r} has no image; built-in implementations: "
                 f"{', '.join(sorted(BUILTIN_SERVICES))}",
-                where, "give image: (and command:) for your own service"))
+                where, "give image: or build: (and command:) for your own service"))
     host_ports: dict[int, str] = {}
     for region, hp in m.ports.items():
         where = src.where(("ports", region))
@@ -286,21 +354,111 @@ def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
                     f"host port {host_port} for {label} collides with {host_ports[host_port]}",
                     src.where(("ports", region, *what.split(".")))))
             host_ports.setdefault(host_port, label)
-    for region in m.subnets:
-        if region not in m.regions:
-            problems.append(Problem(f"subnet for unknown region {region!r}", src.where(("subnets", region))))
+    if not problems:  # names are labels and unique by now: look for what they compose to
+        problems.extend(_collisions(m, src))
+    problems.extend(_subnet_problems(m, src))
     return problems
 
 
-def parse_topology(text: str, name: str = "<topology>") -> Topology:
+def _collisions(m: TopologyModel, src: Source) -> list[Problem]:
+    """Names that are fine alone but compose to the same container or proxy name."""
+    problems: list[Problem] = []
+    containers: dict[str, str] = {"tools": "chaoskit's tools", "reaper": "chaoskit's reaper"}
+    for r in m.regions:
+        for role in ("coredns", "toxiproxy", "kv", "agent"):
+            containers[f"{role}-{r}"] = f"chaoskit's {role} of region {r!r}"
+    for name in m.services:
+        for r in m.regions:
+            mine = f"service {name!r} in region {r!r}"
+            taken = containers.setdefault(f"{name}-{r}", mine)
+            if taken != mine:
+                problems.append(Problem(f"{mine} and {taken} would both be container "
+                                        f"'{name}-{r}'; rename one", src.where(("services", name))))
+    # Every region's Toxiproxy holds one proxy per endpoint and one per DNS view.
+    proxies = {f"dns-{v}" for v in [*m.regions, HOST_VIEW]}
+    for name in m.services:
+        if name in proxies:
+            problems.append(Problem(f"service name {name!r} is the name of chaoskit's proxy for "
+                                    "DNS answers of that view; rename it", src.where(("services", name))))
+    return problems
+
+
+def plan_hosts_needed(regions: int, services: int) -> int:
+    """Addresses a region's subnet needs under render/plan.py's layout (broadcast included)."""
+    highest = max(30, 20 + regions - 1, SERVICE_HOST_BASE + services - 1 if services else 0)
+    return highest + 2
+
+
+def _subnet_problems(m: TopologyModel, src: Source) -> list[Problem]:
+    problems: list[Problem] = []
+    if not m.subnets:
+        return problems
+    given: dict[str, ipaddress.IPv4Network] = {}
+    needed = plan_hosts_needed(len(m.regions), len(m.services))
+    for region, text in m.subnets.items():
+        where = src.where(("subnets", region))
+        if region not in m.regions:
+            problems.append(Problem(f"subnet for unknown region {region!r}; {_suggest(region, m.regions)}",
+                                    src.where(("subnets", region), key=True)))
+            continue
+        shown = repr(text) if len(text) <= 45 else repr(text[:42]) + "..."
+        if ":" in text:
+            problems.append(Problem(f"subnet {shown} of region {region!r}: IPv6 is not supported, "
+                                    "give an IPv4 range such as 10.213.7.0/24", where))
+            continue
+        try:
+            if "/" not in text:
+                raise ValueError("give a prefix length, e.g. /24")
+            net = ipaddress.IPv4Network(text, strict=True)
+        except ValueError as exc:
+            reason = str(exc) if len(str(exc)) <= 80 else "not an IPv4 network"
+            problems.append(Problem(f"subnet {shown} of region {region!r} is not an IPv4 network "
+                                    f"such as 10.213.7.0/24: {reason}", where))
+            continue
+        if not any(net.subnet_of(p) for p in PRIVATE_RANGES):
+            special = ("loopback" if net.overlaps(ipaddress.IPv4Network("127.0.0.0/8")) else
+                       "link-local" if net.is_link_local else "multicast" if net.is_multicast else
+                       "reserved" if net.is_reserved or net.overlaps(ipaddress.IPv4Network("0.0.0.0/8"))
+                       else "public")
+            problems.append(Problem(
+                f"subnet {net} of region {region!r} is {special}; a region's network must be in a "
+                f"private range ({', '.join(map(str, PRIVATE_RANGES))})", where))
+            continue
+        if net.num_addresses < needed:
+            problems.append(Problem(
+                f"subnet {net} of region {region!r} has {net.num_addresses} addresses; this world "
+                f"needs {needed} (a /{32 - (needed - 1).bit_length()} or larger)", where))
+            continue
+        for other, onet in given.items():
+            if net.overlaps(onet):
+                problems.append(Problem(f"subnet {net} of region {region!r} overlaps {onet} of "
+                                        f"region {other!r}", where))
+        given[region] = net
+    missing = [r for r in m.regions if r not in m.subnets]
+    if missing:
+        problems.append(Problem(f"subnets: give one for every region or none; missing: "
+                                f"{', '.join(missing)}", src.where(("subnets",), key=True)))
+    return problems
+
+
+def parse_topology(text: str, name: str = "<topology>", base: str | Path = ".") -> Topology:
+    """A topology from text; `build:` contexts are relative to `base` (and must exist there)."""
     src, problems = parse_yaml(text, name)
-    return _build(src, problems)
+    return _build(src, problems, Path(base), check_builds=True)
 
 
-def load_topology(path: str | Path | None = None) -> Topology:
-    """Load and validate a topology file (the default one when `path` is None)."""
-    src, problems = read_yaml(path or DEFAULT_TOPOLOGY_PATH)
-    return _build(src, problems)
+def load_topology(
+    path: str | Path | None = None, *, base: str | Path | None = None, check_builds: bool = True
+) -> Topology:
+    """Load and validate a topology file (the default one when `path` is None).
+
+    `build:` contexts are relative to `base` (default: the file's folder); with
+    `check_builds` each must be a folder with a Dockerfile. A world reopened from its
+    saved copy passes the original folder and does not check (it may be gone by `down`).
+    """
+    file = Path(path or DEFAULT_TOPOLOGY_PATH)
+    src, problems = read_yaml(file, "topology")
+    return _build(src, problems, Path(base) if base is not None else file.parent, check_builds=check_builds)
 
 
 # Keys only a topology has at its top level (a playbook's `services` and `name` are shared).
@@ -336,7 +494,7 @@ def default_topology() -> Topology:
     return load_topology(DEFAULT_TOPOLOGY_PATH)
 
 
-def _build(src: Source, problems: list[Problem]) -> Topology:
+def _build(src: Source, problems: list[Problem], base: Path, *, check_builds: bool) -> Topology:
     if problems:
         raise TopologyError(problems)
     data: Any = src.data if src.data is not None else {}
@@ -354,7 +512,7 @@ def _build(src: Source, problems: list[Problem]) -> Topology:
             for p in found
         ]
         raise TopologyError(found) from None
-    semantic = _semantic_problems(model, src)
+    semantic = _semantic_problems(model, src, base if check_builds else None)
     if semantic:
         raise TopologyError(semantic)
-    return Topology(model, src.name)
+    return Topology(model, src.name, base)

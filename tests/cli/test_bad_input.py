@@ -40,7 +40,7 @@ def test_unknown_command_and_fault_are_exit_2() -> None:
 
 @pytest.mark.world
 def test_taken_port_is_exit_2_and_leaves_nothing(tmp_path: Path) -> None:
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

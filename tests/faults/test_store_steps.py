@@ -10,7 +10,7 @@ import pytest
 from chaoskit.errors import FaultSpecError
 from chaoskit.faults import build
 from chaoskit.faults.store import promotion_steps
-from chaoskit.inworld import promotion
+from chaoskit.inworld.protocol import promotion
 from chaoskit.render import Plan
 from chaoskit.topology import parse_topology
 

@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from chaoskit.gameday import DashboardServer, LiveState, dashboard_app
 from chaoskit.runner import Run
 
 from .offline import offline_run, small_playbook
+
+LOCAL = "http://127.0.0.1:8765"  # what a browser on this machine sends as Host
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def test_the_page_is_self_contained_and_escaped(tmp_path: Path) -> None:
     live = LiveState(run)
     run.listeners.append(live.on_event)
     run.note("</script><script>alert(1)</script>")
-    page = TestClient(dashboard_app(live)).get("/")
+    page = TestClient(dashboard_app(live), base_url=LOCAL).get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "Names &lt;/script&gt;&lt;b&gt;vanish&lt;/b&gt;" in html
@@ -60,7 +63,7 @@ def test_the_page_is_self_contained_and_escaped(tmp_path: Path) -> None:
 
 
 def test_state_is_the_live_snapshot_as_json(live: LiveState) -> None:
-    res = TestClient(dashboard_app(live)).get("/state")
+    res = TestClient(dashboard_app(live), base_url=LOCAL).get("/state")
     assert res.status_code == 200 and res.headers["content-type"] == "application/json"
     state = res.json()
     assert state["playbook"]["name"] == "gd-small" and state["phase"] == "method"
@@ -76,7 +79,7 @@ def test_the_event_stream_sends_states_as_the_run_goes_then_the_end(live: LiveSt
         live.finish("passed")
 
     threading.Thread(target=the_run_goes_on, daemon=True).start()
-    client = TestClient(dashboard_app(live, tick=0.05, heartbeat=10))
+    client = TestClient(dashboard_app(live, tick=0.05, heartbeat=10), base_url=LOCAL)
     with client.stream("GET", "/events") as res:
         assert res.headers["content-type"].startswith("text/event-stream")
         text = "".join(res.iter_text())
@@ -91,7 +94,7 @@ def test_the_event_stream_sends_states_as_the_run_goes_then_the_end(live: LiveSt
 
 
 def test_a_stream_has_a_bounded_life(live: LiveState) -> None:
-    client = TestClient(dashboard_app(live, tick=0.05, heartbeat=0.1, stream_seconds=0.5))
+    client = TestClient(dashboard_app(live, tick=0.05, heartbeat=0.1, stream_seconds=0.5), base_url=LOCAL)
     started = time.monotonic()
     with client.stream("GET", "/events") as res:
         text = "".join(res.iter_text())
@@ -114,7 +117,8 @@ def test_the_server_serves_on_localhost_and_survives_a_browser_leaving(server: D
     host, port = "127.0.0.1", int(server.url.rsplit(":", 1)[1].strip("/"))
     # A browser opens the stream, reads a little and goes away mid-stream.
     with socket.create_connection((host, port), timeout=5) as sock:
-        sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        sock.sendall(b"GET /events HTTP/1.1\r\nHost: localhost:%d\r\nAccept: text/event-stream\r\n\r\n"
+                     % port)
         got = b""
         deadline = time.monotonic() + 5
         while b"event: state" not in got and time.monotonic() < deadline:
@@ -144,3 +148,26 @@ def test_a_taken_port_means_a_free_one_and_says_so(live: LiveState) -> None:
         finally:
             live.finish("passed")
             srv.stop(grace=1)
+
+
+def test_only_this_machine_names_are_served(server: DashboardServer, live: LiveState) -> None:
+    """DNS rebinding: a page from elsewhere whose name now resolves to 127.0.0.1 sends its own
+    Host and must not read the live state."""
+    server.start()
+    assert server.url
+    port = int(server.url.rsplit(":", 1)[1].strip("/"))
+
+    def get(host: str, path: str = "/state") -> int:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as res:
+                return int(res.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert get(f"127.0.0.1:{port}") == 200 and get(f"localhost:{port}") == 200
+    assert get(f"LOCALHOST:{port}") == 200
+    for host in ("attacker.example", f"attacker.example:{port}", "127.0.0.1", "localhost",
+                 f"127.0.0.1:{port + 1}", f"localhost.attacker.example:{port}", ""):
+        for path in ("/", "/state", "/events"):
+            assert get(host, path) == 421, (host, path)

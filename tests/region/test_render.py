@@ -56,6 +56,54 @@ def test_committed_compose_directory_is_fresh(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "world.json").read_text())["project"] == "chaoskit-demo"
 
 
+DOLLARS = """name: dollars
+regions: [us-east-1]
+services:
+  orders:
+    env: {LEAK: "$HOME", ABORT: "${CHAOSKIT_SURELY_UNSET:?boom}", BOTH: "a$$b"}
+  shop:
+    image: team/shop:1
+    port: 9000
+    command: [sh, -c, "echo $PATH ${HOME}"]
+    health_path: /health?token=$SECRET
+"""
+
+
+def test_dollars_in_topology_values_reach_compose_literally(tmp_path: Path) -> None:
+    """Compose fills `$X` from the runner's environment and aborts on `${X:?}`: user values are
+    escaped, chaoskit's own image defaults are not."""
+    import shutil
+    import subprocess
+
+    from chaoskit.topology import parse_topology
+
+    t = parse_topology(DOLLARS)
+    path = render_world(Plan(t, "chaoskit-dollars", default_subnets(t)), tmp_path)
+    compose = yaml.safe_load(path.read_text())
+    orders = compose["services"]["orders-us-east-1"]
+    assert orders["environment"]["LEAK"] == "$$HOME"
+    assert orders["environment"]["ABORT"] == "$${CHAOSKIT_SURELY_UNSET:?boom}"
+    assert orders["image"].startswith("${CHAOSKIT_IMAGE_SERVICES:-")
+    assert compose["services"]["kv-us-east-1"]["image"].startswith("${CHAOSKIT_IMAGE_KV:-")
+    # What Compose itself makes of the file (no engine needed for `config`).
+    assert shutil.which("docker"), "the docker client is part of the test environment"
+    env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": "/root-of-the-runner",
+           "SECRET": "s3cret", "CHAOSKIT_IMAGE_KV": "kv:chosen"}
+    out = subprocess.run(["docker", "compose", "-f", str(path), "config", "--format", "json"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    config = json.loads(out.stdout)
+    # `config` prints the interpolated file escaped again, so a literal `$` shows as `$$`.
+    seen = config["services"]["orders-us-east-1"]["environment"]
+    assert (seen["LEAK"], seen["ABORT"], seen["BOTH"]) == ("$$HOME", "$${CHAOSKIT_SURELY_UNSET:?boom}",
+                                                           "a$$$$b")
+    shop = config["services"]["shop-us-east-1"]
+    assert shop["command"] == ["sh", "-c", "echo $$PATH $${HOME}"]
+    assert "/health?token=$$SECRET" in shop["healthcheck"]["test"][-1]
+    assert "s3cret" not in out.stdout and "/root-of-the-runner" not in out.stdout
+    assert config["services"]["kv-us-east-1"]["image"] == "kv:chosen"
+
+
 def test_a_service_gets_the_documented_contract() -> None:
     from chaoskit.render.compose import service_contract
 

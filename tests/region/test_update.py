@@ -95,7 +95,8 @@ def test_up_recreates_only_what_changed(tmp_path: Path) -> None:
         again = ids(project)
         assert {s for s in after if again[s] != after[s]} == {"cart-us-east-1", "cart-us-west-2"}
         env = client.containers.get(again["cart-us-east-1"]).attrs["Config"]["Env"]
-        assert "LOG_LEVEL=debug" in env and "CHAOSKIT_WRITE_ENDPOINT_KV=kv.global.chaoskit.internal:6379" in env
+        assert "LOG_LEVEL=debug" in env
+        assert "CHAOSKIT_WRITE_ENDPOINT_KV=kv.global.chaoskit.internal:6379" in env
     finally:
         chaoskit("down", "--world", name)
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=60)

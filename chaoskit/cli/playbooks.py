@@ -17,16 +17,47 @@ from chaoskit.errors import UserError
 from chaoskit.runner._events import describe_event
 
 
-@app.command()
-def validate(paths: list[str] = typer.Argument(..., help="playbook files")) -> None:
-    """Check playbooks; report every problem with file:line:column."""
-    from chaoskit.errors import PlaybookError
-    from chaoskit.playbook import validate_paths
+def _is_topology(path: Path) -> bool:
+    """Told apart by shape: a file that reads as a topology rather than a playbook."""
+    from chaoskit.topology import looks_like_topology
+    from chaoskit.yamlsource import read_yaml
 
-    code, problems = validate_paths(paths)
+    if not path.is_file():
+        return False
+    try:
+        src, problems = read_yaml(path)
+    except Exception:  # unreadable: the playbook validator reports it with its place
+        return False
+    return not problems and looks_like_topology(src.data)
+
+
+@app.command()
+def validate(
+    paths: list[str] = typer.Argument(..., help="playbook or topology files (told apart by shape)"),
+    topology: bool = typer.Option(False, "--topology", help="treat every file as a topology"),
+) -> None:
+    """Check playbooks and topologies; report every problem with file:line:column."""
+    from chaoskit.errors import PlaybookError, Problem, TopologyError
+    from chaoskit.playbook import validate_paths
+    from chaoskit.topology import validate_topology
+
+    topologies = [p for p in paths if topology or _is_topology(Path(p))]
+    playbooks = [p for p in paths if p not in topologies]
+    problems: list[Problem] = []
+    for path in topologies:
+        if Path(path).is_dir():
+            problems.append(Problem("is a directory, not a topology file", path))
+        elif not Path(path).is_file():
+            problems.append(Problem("no such topology file", path))
+        else:
+            problems.extend(validate_topology(path))
+    if playbooks:
+        problems.extend(validate_paths(playbooks)[1])
     if problems:
-        raise PlaybookError(problems)
-    console.print(f"{len(paths)} playbook(s) valid")
+        raise (TopologyError if not playbooks else PlaybookError)(problems)
+    counts = [f"{len(playbooks)} playbook(s)"] if playbooks else []
+    counts += [f"{len(topologies)} topology file(s)"] if topologies else []
+    console.print(f"{' and '.join(counts)} valid")
 
 
 def _overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:

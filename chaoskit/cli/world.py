@@ -37,19 +37,25 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
     w = _world(topology, world)
     started = time.monotonic()
     if json_out:
-        w.up(images=images)
+        updated = w.up(images=images)
     else:
         with console.status(f"bringing up {w.project}") as status:
             def log(line: str) -> None:
                 if line.strip():
                     status.update(f"{w.project}: {line.strip()[:100]}")
-            w.up(images=images, log=log)
+            updated = w.up(images=images, log=log)
     took = time.monotonic() - started
     # An engine restart, or a world rendered again, loses the faults it held: say which.
     lost = Faults(w, detached=True).drop_lost()
     if json_out:
-        emit_json({"world": w.project, "seconds": round(took, 2), "lost_faults": lost, **w.status()})
+        changes = {} if updated is None else {"recreated": updated.recreated,
+                                              "image_changed": updated.image_changed,
+                                              "proxies_created": updated.proxies_created}
+        emit_json({"world": w.project, "seconds": round(took, 2), "lost_faults": lost, **changes,
+                   **w.status()})
         return
+    if updated is not None:
+        console.print(f"world {w.project} was up: {escape(updated.describe())}")
     console.print(f"[green]world {w.project} is up[/] in {took:.1f}s")
     for fault in lost:
         console.print(f"[red]fault {escape(fault['id'])} ({escape(str(fault['describe']))}) was "

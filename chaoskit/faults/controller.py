@@ -488,8 +488,17 @@ class Faults:
                    if p.toxics or not p.enabled]
             return f"proxies with toxics or disabled in {r}: {bad}" if bad else None
 
+        def global_ok(r: str) -> str | None:
+            # The store's write name answers the topology's primary (no promotion in force).
+            name = self.world.topology.write_name("kv")
+            want = self.ctx.plan.toxiproxy_ip(self.world.topology.primary, on=r)
+            ans = self.ctx.ask_host(r, name)
+            got = [a["value"] for a in ans["answers"]]
+            return None if got == [want] else f"{name} from {r} gave {ans['rcode']} {got}, expected {want}"
+
         with ThreadPoolExecutor(max_workers=8) as pool:
             jobs = [pool.submit(dns_ok, r, e) for r in regions for e in self.world.topology.endpoints]
+            jobs += [pool.submit(global_ok, r) for r in regions]
             jobs += [pool.submit(proxies_ok, r) for r in regions]
             problems = [p for p in (j.result() for j in jobs) if p]
         if problems:

@@ -68,7 +68,10 @@ def render_compose(plan: Plan) -> dict[str, Any]:
 
     services["tools"] = {
         "image": _services_image(),
-        "command": ["/bin/busybox", "cp", "/bin/busybox", "/tools/busybox"],
+        # Copy, then rename: `up` on a running world may run this again while health checks
+        # execute /tools/busybox, and a copy onto a running binary fails (text file busy).
+        "command": ["/bin/busybox", "sh", "-c",
+                    "cp /bin/busybox /tools/.busybox && mv -f /tools/.busybox /tools/busybox"],
         "network_mode": "none",
         "volumes": ["tools:/tools"],
         "labels": {**labels, "io.chaoskit.role": "tools"},

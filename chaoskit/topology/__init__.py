@@ -8,7 +8,9 @@ from chaoskit.topology.model import (
     Topology,
     default_topology,
     load_topology,
+    looks_like_topology,
     parse_topology,
+    validate_topology,
 )
 
 __all__ = [
@@ -19,5 +21,7 @@ __all__ = [
     "Topology",
     "default_topology",
     "load_topology",
+    "looks_like_topology",
     "parse_topology",
+    "validate_topology",
 ]

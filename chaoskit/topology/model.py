@@ -461,6 +461,35 @@ def load_topology(
     return _build(src, problems, Path(base) if base is not None else file.parent, check_builds=check_builds)
 
 
+# Keys only a topology has at its top level (a playbook's `services` and `name` are shared).
+TOPOLOGY_ONLY_KEYS = frozenset({"regions", "domain", "kv", "images", "ports", "subnets"})
+
+
+def looks_like_topology(data: Any) -> bool:
+    """A parsed YAML document shaped like a topology rather than a playbook.
+
+    A playbook has `version` and `method`; a topology has neither, and has
+    `regions`, `kv`, `domain`, `images`, `ports` or `subnets`, or `services`
+    whose entries give a `port`, `image` or `uses`.
+    """
+    if not isinstance(data, dict) or "method" in data or "version" in data:
+        return False
+    if TOPOLOGY_ONLY_KEYS & set(data):
+        return True
+    services = data.get("services")
+    return isinstance(services, dict) and any(
+        isinstance(s, dict) and {"port", "image", "uses", "command"} & set(s) for s in services.values())
+
+
+def validate_topology(path: str | Path) -> list[Problem]:
+    """Every problem of the topology file at `path` (file:line:col each); empty when valid."""
+    try:
+        load_topology(path)
+    except TopologyError as exc:
+        return list(exc.problems)
+    return []
+
+
 def default_topology() -> Topology:
     return load_topology(DEFAULT_TOPOLOGY_PATH)
 

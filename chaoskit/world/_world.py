@@ -27,6 +27,7 @@ from chaoskit.names import world_name_problem
 from chaoskit.render import Plan, default_subnets, render_world
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, TOXIPROXY_API
 from chaoskit.topology import Topology, load_topology
+from chaoskit.world.update import Update, update
 
 Log = Callable[[str], None]
 
@@ -173,14 +174,18 @@ class World:
         return self._plan
 
     def up(self, *, log: Log = lambda s: None, images: str | None = None,
-           timeout: float = 180) -> None:
-        """Create everything and wait until healthy; on failure show logs and remove it all."""
+           timeout: float = 180) -> Update | None:
+        """Create everything and wait until healthy; on failure show logs and remove it all.
+
+        On a running world, recreate exactly the services whose image or configuration
+        changed, and return what was done (see `chaoskit.world.update`).
+        """
         require_compose()
         env = self.image_env(images)
         build_service_images(self.topology, self.project, log)
         if self.is_running():
-            log(f"world {self.project} is already up")
-            return
+            log(f"world {self.project} is already up: updating it")
+            return update(self, env, log=log, timeout=timeout)
         last: Exception | None = None
         for _attempt in range(3):
             self.render()
@@ -190,7 +195,7 @@ class World:
                               env=env, log=log, timeout=timeout + 120)
                 self._ports.clear()
                 self._ids.clear()
-                return
+                return None
             except WorldError as exc:
                 last = exc
                 text = str(exc)

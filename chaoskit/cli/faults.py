@@ -7,22 +7,31 @@ import time
 from typing import Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json
 from chaoskit.errors import FaultSpecError, UserError
 
 
-def _running_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
+def _named_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
+    """The world the arguments name, read from files only: arguments are checked against its
+    topology before the engine or the world is contacted."""
     from chaoskit.region import World
+
+    return World.open(world, topology)
+
+
+def _running(w):  # type: ignore[no-untyped-def]
     from chaoskit.region.engine import docker_client
 
     docker_client()
-    w = World.open(world, topology)
     if not w.info():
         raise UserError(f"world {w.project} is not up", hint="run `chaoskit up` first")
     return w
+
+
+def _running_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
+    return _running(_named_world(topology, world))
 
 
 def _when(ts: float | None) -> str:
@@ -32,16 +41,35 @@ def _when(ts: float | None) -> str:
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:
+    """--param KEY=VALUE, VALUE read as YAML (``ms=500`` is a number); text when it is not YAML."""
+    from chaoskit.yamlsource import parse_yaml
+
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise FaultSpecError(f"--param {pair!r} is not KEY=VALUE")
-        try:
-            out[key.replace("-", "_")] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            out[key.replace("-", "_")] = value
+            raise FaultSpecError(f"--param {pair[:60]!r} is not KEY=VALUE")
+        src, problems = parse_yaml(value, f"--param {key[:40]}")
+        refused = [p for p in problems if "out of range" in p.message]
+        if refused:
+            raise FaultSpecError(refused[0].message, where=f"--param {key[:40]}")
+        out[key.replace("-", "_")] = value if problems else src.data
     return out
+
+
+def _spec_problem(exc: Exception) -> str:
+    """One line per field for a FaultSpec pydantic refused ('fraction: ...'), not its banner."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc).splitlines()[0]
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(x) for x in err["loc"]) or "fault"
+        option = {"for": "--for", "max_duration": "--max", "id": "--id"}.get(field, f"--{field}"
+                                                                          .replace("_", "-"))
+        lines.append(f"{option}: {err['msg']}")
+    return "; ".join(lines)
 
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,7 +98,7 @@ def inject(
 ) -> None:
     """Apply a fault and return once it is observed (with --for: wait, then revert)."""
     from chaoskit.durations import parse_duration
-    from chaoskit.faults import Faults, FaultSpec, revert_on_signals
+    from chaoskit.faults import Faults, FaultSpec, build, revert_on_signals
 
     if len(what) == 3:
         name, target = f"{what[0]}.{what[1]}", what[2]
@@ -97,10 +125,11 @@ def inject(
     try:
         spec = FaultSpec.model_validate(spec_data)
     except Exception as exc:
-        raise FaultSpecError(str(exc).splitlines()[0]) from None
-    w = _running_world(topology, world)
+        raise FaultSpecError(_spec_problem(exc)) from None
+    w = _named_world(topology, world)
+    build(spec, w.topology)  # every argument checked before the engine or the world is contacted
+    _running(w)
     faults = Faults(w, detached=duration is None, log=lambda s: None)
-    faults.build(spec)  # all validation before anything is touched
     with revert_on_signals():
         active = faults.inject(spec)
         record = {"id": active.id, "fault": active.name, "describe": active.fault.describe(),
@@ -137,9 +166,13 @@ def revert(fault_id: str = typer.Argument(None, metavar="ID", help="fault id (`c
            topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Revert one active fault, or all of them, and confirm the baseline."""
     from chaoskit.faults import Faults
+    from chaoskit.names import fault_id_problem
 
     if bool(fault_id) == all_:
         raise UserError("give a fault ID or --all")
+    problem = fault_id and fault_id_problem(fault_id)
+    if problem:
+        raise UserError(problem, hint="`chaoskit faults` lists the active faults")
     w = _running_world(topology, world)
     faults = Faults(w, detached=True)
     known = [f["id"] for f in faults.listing()]

@@ -50,11 +50,13 @@ def _overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
 def world_for(playbook: Any, world: str | None, images: str | None, keep: bool,
               log: Any) -> tuple[Any, bool]:
     """The world a playbook runs on: the running one, or one brought up now (started=True)."""
+    from chaoskit.cli.world import check_images_mode
     from chaoskit.region import World
     from chaoskit.region.engine import docker_client
 
-    docker_client()
     w = World.define(playbook.topology_path, world)
+    check_images_mode(images)
+    docker_client()
     if w.is_running():
         return w, False
     log(f"bringing up {w.project}")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json
 from chaoskit.errors import FaultSpecError, UserError
+
+if TYPE_CHECKING:
+    from chaoskit.region import World
 
 
 def _named_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
@@ -21,7 +24,8 @@ def _named_world(topology: str | None, world: str | None):  # type: ignore[no-un
     return World.open(world, topology)
 
 
-def _running(w):  # type: ignore[no-untyped-def]
+def _running(w: World) -> World:
+    """`w`, once the engine answers and the world is up."""
     from chaoskit.region.engine import docker_client
 
     docker_client()

@@ -17,6 +17,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
     if skipped:
+        reporter.ensure_newline()
         reporter.write_line(f"CHAOSKIT_FORBID_SKIPS=1: {len(skipped)} test(s) skipped; failing", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

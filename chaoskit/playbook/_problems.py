@@ -10,6 +10,7 @@ key at the key itself and suggest the closest known key.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -45,11 +46,16 @@ def suggest(word: str, choices: Iterable[str], *, show_all: int = 8) -> str:
     return ""
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.*-]+")
+
+
 def dotted(path: Path_) -> str:
     """``method[2].inject.for`` for a path."""
     out = ""
     for x in path:
-        out += f"[{x}]" if isinstance(x, int) else (f".{x}" if out else str(x))
+        # A key of the user's that is not a plain word (a newline, a quote) is shown quoted.
+        key = str(x) if _PLAIN_KEY.fullmatch(str(x)) else repr(x)
+        out += f"[{x}]" if isinstance(x, int) else (f".{key}" if out else key)
     return out or "(top level)"
 
 

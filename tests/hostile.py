@@ -7,10 +7,15 @@ Every example is bounded (sizes, nesting), and `bounded` turns a hang into a fai
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import json
+import re
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -63,3 +68,29 @@ def bounded(seconds: int = HANG_SECONDS) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+# What chaoskit itself interpolates in a compose file; any other `$` must be doubled.
+OWN_INTERPOLATION = re.compile(r"\$\{CHAOSKIT_IMAGE_[A-Z]+:-[a-z0-9./:-]+\}")
+
+
+def check_world_files(root: Path) -> dict[str, Any]:
+    """What `render` wrote holds only validated strings; returns the compose file's data.
+
+    Compose interpolates only chaoskit's image defaults; CoreDNS files are printable ASCII
+    with IPv4 subnets (no scope ids, no stray braces from a name); proxy lists are JSON.
+    """
+    compose_text = (root / "compose.yaml").read_text()
+    assert "$" not in OWN_INTERPOLATION.sub("", compose_text).replace("$$", ""), compose_text
+    compose: dict[str, Any] = yaml.safe_load(compose_text)
+    for path in root.rglob("*"):
+        if path.is_file() and path.suffix in ("", ".db", ".baseline"):
+            content = path.read_text()
+            assert content.isascii() and "%" not in content, path
+            assert all(ch.isprintable() or ch == "\n" for ch in content), path
+            assert content.count("{") == content.count("}"), path
+            for cidr in re.findall(r"incidr\(client_ip\(\), '([^']*)'\)", content):
+                assert ipaddress.ip_network(cidr).version == 4, cidr
+        elif path.suffix == ".json":
+            json.loads(path.read_text())
+    return compose

@@ -18,8 +18,8 @@ import statistics
 import time
 
 from chaoskit.faults import Faults
-from chaoskit.inworld import journal
-from chaoskit.inworld.corefile import assemble
+from chaoskit.inworld.protocol import journal
+from chaoskit.inworld.protocol.corefile import assemble
 from chaoskit.region import World
 
 FAMILIES = {

@@ -23,10 +23,10 @@ import statistics
 import time
 from typing import Any
 
+from chaoskit.engine import docker_client
 from chaoskit.faults import Faults
 from chaoskit.pytest_plugin._baseline import Baseline
 from chaoskit.region import World
-from chaoskit.region.engine import docker_client
 
 
 def p95(xs: list[float]) -> float:

@@ -15,8 +15,8 @@ import statistics
 import subprocess
 import time
 
+from chaoskit.engine import docker_client
 from chaoskit.region import World
-from chaoskit.region.engine import docker_client
 
 
 def compose_up(world: World, env: dict[str, str]) -> float:

@@ -42,7 +42,7 @@ def engine_running() -> bool:
 
 
 def diagnose() -> list[Check]:
-    from chaoskit.region.engine import compose_version
+    from chaoskit.engine import compose_version
 
     checks: list[Check] = []
     client = shutil.which("docker")
@@ -81,8 +81,8 @@ def _debian_root() -> bool:
 
 def fix(log=print) -> list[str]:  # type: ignore[no-untyped-def]
     """Install and start what is missing (Debian, root). Returns what was done."""
+    from chaoskit.engine import compose_version
     from chaoskit.errors import EnvironmentProblem
-    from chaoskit.region.engine import compose_version
 
     if not _debian_root():
         raise EnvironmentProblem("`chaoskit doctor --fix` works on Debian as root only",

@@ -5,7 +5,9 @@
     │   ├── TopologyError      a topology file that does not hold together
     │   ├── PlaybookError      a playbook that does not validate
     │   ├── FaultSpecError     an unknown fault, parameter, name or duration
-    │   └── EnvironmentProblem the machine lacks something (engine, Compose, images, a port)
+    │   ├── EnvironmentProblem the machine lacks something (engine, Compose, images, a port)
+    │   ├── OffBaseline        the world is off its baseline; a run would measure a broken world
+    │   └── ServiceBuildError  a topology service's `build:` failed (with its log's tail)
     └── WorldError             the world misbehaved while we drove it
         └── ConfirmTimeout     a fault, revert or probe was not observed in time
 
@@ -64,6 +66,15 @@ class FaultSpecError(UserError):
 
 class EnvironmentProblem(UserError):
     """Something this machine lacks: the Docker engine, Compose v2, images, a free port."""
+
+
+class OffBaseline(UserError):
+    """The world is off its baseline (drift, or faults still journaled): a run would measure a
+    broken world. `chaoskit reset` (or `--reset`) brings the baseline back."""
+
+
+class ServiceBuildError(UserError):
+    """A topology service's `build:` context did not build; carries the build log's tail."""
 
 
 class WorldError(ChaoskitError):

@@ -8,8 +8,10 @@ the playbook model, the faults and the CLI all share it.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
+from collections.abc import Iterable
 
 # One DNS label: a-z 0-9 '-', 1-63 characters, not starting or ending with '-'.
 LABEL_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -138,3 +140,20 @@ def host_problem(host: str) -> str | None:
     except ValueError:
         return dns_name_problem(host, wildcard=False)
     return None
+
+
+def close_matches(word: object, choices: Iterable[object], n: int = 1) -> list[str]:
+    """The `n` known names closest to a misspelt `word`, closest first (difflib's ratio >= 0.6)."""
+    return difflib.get_close_matches(str(word), sorted({str(c) for c in choices}), n=n, cutoff=0.6)
+
+
+def suggest(word: object, choices: Iterable[object], *, show_all: int = 8) -> str:
+    """The one "did you mean" of chaoskit: the closest known name, else the known names when
+    there are at most `show_all` of them, else ''."""
+    options = sorted({str(c) for c in choices})
+    close = close_matches(word, options)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    if options and len(options) <= show_all:
+        return "known: " + ", ".join(options)
+    return ""

@@ -47,8 +47,11 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
-MAX_VALUES = 100_000
+# The size limits of every YAML file chaoskit reads (topologies, playbooks), defined here only.
+# Far beyond any real file; they keep a stray binary or log file from being parsed for minutes.
 MAX_BYTES = 1_000_000
+MAX_VALUES = 100_000  # values after aliases are expanded
+MAX_DEPTH = 64  # nesting of flow collections
 # Python refuses to convert longer decimal strings (sys.get_int_max_str_digits) with a message
 # about its own internals; longer numbers are a located problem instead.
 MAX_DIGITS = 4300

@@ -135,13 +135,35 @@ class _Run:
         return stale_reads(self.history, self.target)
 
 
+NO_OPS_IN_WINDOW = "cannot judge: no operations in the fault window"
+NO_OPS_AFTER_REVERT = "cannot judge: no operations after the revert"
+
+
+def _in_window(i: FaultImpact) -> str | None:
+    return None if i.ops else NO_OPS_IN_WINDOW
+
+
+def _after_revert(i: FaultImpact) -> str | None:
+    if i.fault.end is None or i.ops_after_revert:
+        return None
+    return NO_OPS_AFTER_REVERT
+
+
 def _worst(
-    run: _Run, figure: Callable[[FaultImpact], float | None], missing: Callable[[FaultImpact], str]
+    run: _Run,
+    figure: Callable[[FaultImpact], float | None],
+    missing: Callable[[FaultImpact], str],
+    unjudgeable: Callable[[FaultImpact], str | None] = _in_window,
 ) -> Measure:
     # Several faults: the expectation must hold for each, so report the worst.
-    # An unmeasurable figure is the worst of all.
+    # An unmeasurable figure is the worst of all, and so is a window nobody
+    # drove traffic through: "RTO 0 s" over 0 operations is no evidence.
     if not run.impacts:
         return None, "no fault in the history to measure from"
+    for i in run.impacts:
+        reason = unjudgeable(i)
+        if reason:
+            return None, f"fault {i.fault.id}: {reason}"
     scored = [(figure(i), i) for i in run.impacts]
     for value, i in scored:
         if value is None:
@@ -160,6 +182,7 @@ def _time_to_recover(run: _Run) -> Measure:
         run,
         lambda i: i.time_to_recover,
         lambda i: "never reverted" if i.fault.end is None else "service never recovered after the revert",
+        _after_revert,
     )
 
 
@@ -175,7 +198,7 @@ def _error_rate(run: _Run) -> Measure:
     if not run.impacts:
         ops = traffic(run.history, run.target)
         if not ops:
-            return None, "no operations in the history"
+            return None, "cannot judge: no operations in the history"
         errors = sum(o.outcome != "ok" for o in ops)
         return 100 * errors / len(ops), f"whole run (no fault): {errors} of {len(ops)} ops"
     value, detail = _worst(run, lambda i: i.error_rate, lambda i: "no operation started during the fault")
@@ -290,6 +313,8 @@ def parse_expectations(expectations: Mapping[str, Any]) -> dict[str, float]:
             limits[name] = _parse_limit(spec.limit, raw)
         except ValueError as e:
             problems.append(Problem(str(e), where))
+        except OverflowError:  # an integer too large for a float
+            problems.append(Problem(f"{raw!r} is out of range"[:200], where))
     if problems:
         raise PlaybookError(problems)
     return limits

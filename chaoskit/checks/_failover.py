@@ -162,6 +162,8 @@ class FaultImpact:
     latency: Latency
     during: Recovery
     after_revert: Recovery | None
+    # Ops started at or after the revert: the window `time_to_recover` is judged in.
+    ops_after_revert: int = 0
 
     @property
     def error_rate(self) -> float | None:
@@ -185,6 +187,7 @@ class FaultImpact:
         return {
             "fault": self.fault.to_dict(),
             "ops": self.ops,
+            "ops_after_revert": self.ops_after_revert,
             "ok": self.ok,
             "fail": self.fail,
             "unknown": self.unknown,
@@ -223,4 +226,5 @@ def impact(
         after_revert=None
         if window.end is None
         else recovery(history, window.end, sustain=sustain, min_ops=min_ops, target=target),
+        ops_after_revert=0 if window.end is None else sum(o.start >= end for o in traffic(history, target)),
     )

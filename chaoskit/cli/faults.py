@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json
@@ -26,7 +27,7 @@ def _named_world(topology: str | None, world: str | None):  # type: ignore[no-un
 
 def _running(w: World) -> World:
     """`w`, once the engine answers and the world is up."""
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     docker_client()
     if not w.info():
@@ -59,21 +60,6 @@ def _parse_params(pairs: list[str]) -> dict[str, Any]:
             raise FaultSpecError(refused[0].message, where=f"--param {key[:40]}")
         out[key.replace("-", "_")] = value if problems else src.data
     return out
-
-
-def _spec_problem(exc: Exception) -> str:
-    """One line per field for a FaultSpec pydantic refused ('fraction: ...'), not its banner."""
-    from pydantic import ValidationError
-
-    if not isinstance(exc, ValidationError):
-        return str(exc).splitlines()[0]
-    lines = []
-    for err in exc.errors():
-        field = ".".join(str(x) for x in err["loc"]) or "fault"
-        option = {"for": "--for", "max_duration": "--max", "id": "--id"}.get(field, f"--{field}"
-                                                                          .replace("_", "-"))
-        lines.append(f"{option}: {err['msg']}")
-    return "; ".join(lines)
 
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,10 +112,7 @@ def inject(
                                  "id": fault_id, "max_duration": max_s}
     if duration is not None:
         spec_data["for"] = duration
-    try:
-        spec = FaultSpec.model_validate(spec_data)
-    except Exception as exc:
-        raise FaultSpecError(_spec_problem(exc)) from None
+    spec = FaultSpec.parse(spec_data)
     w = _named_world(topology, world)
     build(spec, w.topology)  # every argument checked before the engine or the world is contacted
     _running(w)
@@ -192,8 +175,9 @@ def revert(fault_id: str = typer.Argument(None, metavar="ID", help="fault id (`c
 
 @app.command()
 def reset(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = JsonOpt) -> None:
-    """Restore the baseline everywhere (no toxics, proxies enabled, baseline Corefiles,
-    containers running and connected) and confirm it. Safe to run any number of times."""
+    """Restore the baseline everywhere (journaled faults reverted; foreign toxics removed; deleted,
+    changed or disabled proxies restored; Corefiles rewritten; containers running and connected),
+    confirm it, and say what changed. Safe to run any number of times."""
     from chaoskit.faults import Faults
 
     w = _running_world(topology, world)
@@ -202,45 +186,73 @@ def reset(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = J
     done["seconds"] = round(time.monotonic() - started, 2)
     if json_out:
         emit_json(done)
-    else:
-        dropped = ", ".join(done["faults_dropped"]) or "none"
-        console.print(f"baseline restored in {done['seconds']}s (faults dropped: {dropped}; "
-                      f"containers: {', '.join(done['containers']) or 'untouched'})")
-        console.print(f"confirmed: {done['confirmed']}")
+        return
+    for line in done["changes"]:
+        console.print(f"changed: {escape(line)}")
+    if not done["changes"]:
+        console.print("nothing to change: the world was at its baseline")
+    console.print(f"baseline restored and confirmed in {done['seconds']}s: {escape(done['confirmed'])}")
 
 
 @app.command("faults")
 def faults_cmd(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = JsonOpt) -> None:
-    """List the active faults: what, where, applied by whom and when, and when they expire."""
-    from chaoskit.inworld import journal
+    """List the active faults (what, where, applied by whom and when, when they expire), the ones
+    whose effect is gone, and whatever else is off the baseline."""
+    from chaoskit.faults import Faults
 
-    w = _running_world(topology, world)
-    data = journal.read(w.dir)
-    rows = [{"id": f["id"], "fault": f["spec"]["fault"], "target": f["spec"]["target"],
-             "describe": f.get("describe"), "state": f.get("state"),
-             "holder": f.get("holder") or "detached", "applied_at": f.get("applied_at"),
-             "expires_at": f.get("expires_at")} for f in data["faults"]]
+    faults = Faults(_running_world(topology, world), detached=True)
+    found = faults.drift()
+    lost = {f.fault: f.what for f in found if f.kind == "lost" and f.fault}
+    reaped = faults.reaped()
+    rows: list[dict[str, Any]] = [
+        {"id": f.get("id"), "fault": (f.get("spec") or {}).get("fault"),
+         "target": (f.get("spec") or {}).get("target"), "describe": f.get("describe"),
+         "state": "effect gone" if f.get("id") in lost else f.get("state"),
+         "holder": f.get("holder") or "detached", "applied_at": f.get("applied_at"),
+         "expires_at": f.get("expires_at")}
+        for f in faults.listing() if isinstance(f, dict)]
     if json_out:
-        emit_json({"faults": rows, "recently_reaped": data.get("reaped", [])[-10:]})
+        emit_json({"faults": rows, "drift": [f.to_dict() for f in found],
+                   "recently_reaped": reaped[-10:], "refused": faults.refused()[-10:]})
         return
     if not rows:
         console.print("no active faults")
     else:
         t = Table(show_edge=False)
-        for col in ("id", "fault", "what", "held by", "applied", "expires"):
+        for col in ("id", "fault", "what", "state", "held by", "applied", "expires"):
             t.add_column(col)
         for r in rows:
-            t.add_row(r["id"], r["fault"], r["describe"] or r["target"], r["holder"],
+            state = f"[red]{r['state']}[/]" if r["state"] == "effect gone" else str(r["state"])
+            t.add_row(escape(str(r["id"])), escape(str(r["fault"])),
+                      escape(str(r["describe"] or r["target"])), state, escape(str(r["holder"])),
                       _when(r["applied_at"]), _when(r["expires_at"]))
         console.print(t)
-    for r in data.get("reaped", [])[-5:]:
-        console.print(f"[dim]reaped {r['id']} ({r.get('fault')}) at {_when(r['at'])}: {r['reason']}[/]")
+    print_drift(found)
+    for r in reaped[-5:]:
+        console.print(f"[dim]reaped {escape(str(r['id']))} ({r.get('fault')}) at {_when(r['at'])}: "
+                      f"{escape(str(r['reason']))}[/]")
+
+
+def print_drift(found: list[Any]) -> None:
+    """Say what is off the baseline, one line each (nothing when all is well)."""
+    for finding in found:
+        label = {"lost": "effect gone", "foreign": "not chaoskit's", "journal": "journal"}[finding.kind]
+        console.print(f"[red]{label}:[/] {escape(finding.what)}")
+    if found:
+        console.print("`chaoskit reset` restores the baseline and says what it changed")
 
 
 @app.command()
-def kinds(json_out: bool = JsonOpt) -> None:
+def kinds(json_out: bool = JsonOpt,
+          markdown: bool = typer.Option(False, "--markdown", help="the docs' table of kinds")) -> None:
     """Every fault chaoskit knows, with its parameters."""
     from chaoskit.faults import kinds as all_kinds
+
+    if markdown:
+        from chaoskit.faults.catalogue import kinds_markdown
+
+        print(kinds_markdown(), end="")
+        return
 
     rows: list[dict[str, Any]] = []
     for name, cls in all_kinds().items():

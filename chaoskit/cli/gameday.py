@@ -25,22 +25,20 @@ def gameday(
     set_: list[str] = typer.Option([], "--set", help="override a service option, e.g. orders.exits=none"),
     images: str = typer.Option(None, "--images", envvar="CHAOSKIT_IMAGES", help="auto, local or official"),
     keep: bool = typer.Option(False, "--keep", help="leave a world this game day started running"),
+    reset: bool = typer.Option(False, "--reset", help="restore the world's baseline first "
+                               "(without it, a world off its baseline is refused)"),
 ) -> None:
     """Run a game day: you go through the playbook step by step (go, skip, abort, note, status,
     help) while the team watches a live dashboard. Exit 0 when it passed, 1 when it failed or
     was aborted."""
-    from chaoskit.errors import PlaybookError
     from chaoskit.gameday import GameDay
-    from chaoskit.playbook import load_playbook, validate_playbook
+    from chaoskit.playbook import load_playbook
 
-    problems = validate_playbook(playbook_path, interactive=True)
-    if problems:
-        raise PlaybookError(problems)
-    playbook = load_playbook(playbook_path, interactive=True)
+    playbook = load_playbook(playbook_path, interactive=True)  # PlaybookError (exit 2) lists every problem
     services = _overrides(set_)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report_dir = report or Path("reports") / f"{playbook.name}-gameday-{stamp}"
-    w, started = world_for(playbook, world, images, keep, lambda s: err_console.print(s))
+    w, started = world_for(playbook, world, images, keep, lambda s: err_console.print(s), reset)
     try:
         result = GameDay(playbook, w, services=services, report_dir=report_dir, auto=auto,
                          port=None if no_dashboard else port, stdin=sys.stdin, out=sys.stdout).run()

@@ -48,20 +48,44 @@ def _overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def world_for(playbook: Any, world: str | None, images: str | None, keep: bool,
-              log: Any) -> tuple[Any, bool]:
-    """The world a playbook runs on: the running one, or one brought up now (started=True)."""
+              log: Any, reset: bool = False) -> tuple[Any, bool]:
+    """The world a playbook runs on: the running one, or one brought up now (started=True).
+
+    It must be at its baseline: a run on a world with a foreign toxic, a deleted
+    proxy or a fault left in force would measure a broken world. With `reset`
+    the baseline is restored first (and what changed is logged); without, the
+    run is refused (exit 2) with what is off.
+    """
     from chaoskit.cli.world import check_images_mode
+    from chaoskit.engine import docker_client
+    from chaoskit.errors import OffBaseline
+    from chaoskit.faults import Faults
     from chaoskit.region import World
-    from chaoskit.region.engine import docker_client
 
     w = World.define(playbook.topology_path, world)
-    check_images_mode(images)
+    check_images_mode(images)  # arguments before the engine
     docker_client()
-    if w.is_running():
-        return w, False
-    log(f"bringing up {w.project}")
-    w.up(images=images)
-    return w, True
+    started = not w.is_running()
+    if started:
+        log(f"bringing up {w.project}")
+        w.up(images=images)
+    faults = Faults(w, detached=True)
+    if started:  # as `chaoskit up` does: a fault the new containers do not carry is lost
+        for lost in faults.drop_lost():
+            log(f"fault {lost['id']} ({lost['describe']}) was lost and is dropped from the "
+                "journal: " + "; ".join(lost["lost"]))
+    off = faults.off_baseline()
+    if off and reset:
+        done = faults.reset()
+        for line in done["changes"] or ["nothing to change"]:
+            log(f"reset: {line}")
+    elif off:
+        if started and not keep:
+            w.down()
+        raise OffBaseline(f"world {w.project} is off its baseline:\n"
+                          + "\n".join(f"  - {line}" for line in off),
+                          hint="`chaoskit reset` restores it (or run with --reset)")
+    return w, started
 
 
 @app.command()
@@ -73,21 +97,19 @@ def run(
     world: str = typer.Option(None, "--world", "-w", envvar="CHAOSKIT_WORLD", help="world name"),
     images: str = typer.Option(None, "--images", envvar="CHAOSKIT_IMAGES", help="auto, local or official"),
     keep: bool = typer.Option(False, "--keep", help="leave a world this run started running"),
+    reset: bool = typer.Option(False, "--reset", help="restore the world's baseline first "
+                               "(without it, a world off its baseline is refused)"),
     json_out: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Run a playbook as a release gate: exit 0 when every expectation holds, 1 when one fails."""
-    from chaoskit.errors import PlaybookError
-    from chaoskit.playbook import load_playbook, validate_playbook
+    from chaoskit.playbook import load_playbook
     from chaoskit.runner import Run
 
-    problems = validate_playbook(playbook_path)
-    if problems:
-        raise PlaybookError(problems)
-    playbook = load_playbook(playbook_path)
+    playbook = load_playbook(playbook_path)  # PlaybookError (exit 2) lists every problem
     services = _overrides(set_)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report_dir = report or Path("reports") / f"{playbook.name}-{stamp}"
-    w, started = world_for(playbook, world, images, keep, lambda s: err_console.print(s))
+    w, started = world_for(playbook, world, images, keep, lambda s: err_console.print(s), reset)
     try:
         live = LiveView(playbook) if (console.is_terminal and not json_out) else None
         listeners = [live.on_event] if live else ([] if json_out else [_print_event])

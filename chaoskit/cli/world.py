@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json, err_console
@@ -37,8 +38,9 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
        images: str = typer.Option(None, "--images", envvar="CHAOSKIT_IMAGES",
                                   help="auto (default), local or official"),
        json_out: bool = JsonOpt) -> None:
-    """Create the world and wait until every container is healthy."""
-    from chaoskit.region.engine import docker_client
+    """Create the world and wait until every container is healthy; report the faults it lost."""
+    from chaoskit.engine import docker_client
+    from chaoskit.faults import Faults
 
     w = _world(topology, world)
     check_images_mode(images)
@@ -53,17 +55,22 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
                     status.update(f"{w.project}: {line.strip()[:100]}")
             w.up(images=images, log=log)
     took = time.monotonic() - started
+    # An engine restart, or a world rendered again, loses the faults it held: say which.
+    lost = Faults(w, detached=True).drop_lost()
     if json_out:
-        emit_json({"world": w.project, "seconds": round(took, 2), **w.status()})
-    else:
-        console.print(f"[green]world {w.project} is up[/] in {took:.1f}s")
-        _print_status(w.status())
+        emit_json({"world": w.project, "seconds": round(took, 2), "lost_faults": lost, **w.status()})
+        return
+    console.print(f"[green]world {w.project} is up[/] in {took:.1f}s")
+    for fault in lost:
+        console.print(f"[red]fault {escape(fault['id'])} ({escape(str(fault['describe']))}) was "
+                      "lost[/], dropped from the journal: " + escape("; ".join(fault["lost"])))
+    _print_status(w.status())
 
 
 @app.command()
 def down(topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Remove this world's containers, networks and volumes, nothing else."""
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     w = _world(topology, world)
     docker_client()
@@ -73,16 +80,23 @@ def down(topology: str = TopologyOpt, world: str = WorldOpt) -> None:
 
 @app.command()
 def status(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = JsonOpt) -> None:
-    """Regions, services and health; endpoints; the addresses reachable from this host."""
-    from chaoskit.region.engine import docker_client
+    """Regions, services and health; endpoints; the addresses reachable from this host; what is
+    off the baseline."""
+    from chaoskit.cli.faults import print_drift
+    from chaoskit.engine import docker_client
+    from chaoskit.faults import Faults
 
     w = _world(topology, world)
     docker_client()
     data = w.status()
+    found = Faults(w, detached=True).drift()
     if json_out:
-        emit_json(data)
-    else:
-        _print_status(data)
+        emit_json({**data, "drift": [f.to_dict() for f in found]})
+        return
+    _print_status(data)
+    if not found:
+        console.print("baseline: as rendered, apart from the journaled faults (`chaoskit faults`)")
+    print_drift(found)
 
 
 def _print_status(data: dict) -> None:  # type: ignore[type-arg]
@@ -115,7 +129,7 @@ def logs(service: str = typer.Argument(None, help="compose service, e.g. coredns
          tail: int = typer.Option(100, help="lines per container"),
          topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Logs of the world's containers (or one)."""
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     w = _world(topology, world)
     docker_client()

@@ -36,6 +36,8 @@ class Change:
     toxics: list[dict[str, Any]] = field(default_factory=list)  # region, proxy, name, type, ...
     disabled: list[dict[str, str]] = field(default_factory=list)  # region, proxy
     containers: list[dict[str, Any]] = field(default_factory=list)  # service, action, undo, ...
+    # Store roles and replication links, as chaoskit.inworld.promotion applies and undoes them.
+    replication: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,7 +47,7 @@ class Change:
         for r, v in other.dns_blocks.items():
             blocks.setdefault(r, []).extend(v)
         return Change(blocks, self.toxics + other.toxics, self.disabled + other.disabled,
-                      self.containers + other.containers)
+                      self.containers + other.containers, self.replication + other.replication)
 
 
 class Fault(ABC):

@@ -9,15 +9,9 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import dns.exception
-import dns.flags
-import dns.message
-import dns.query
-import dns.rcode
-import dns.rdatatype
-
 from chaoskit.errors import ConfirmTimeout
 from chaoskit.region import World
+from chaoskit.region.resolver import ask_resolver
 from chaoskit.render import Plan
 from chaoskit.toxiproxy import ToxiproxyClient
 
@@ -45,23 +39,7 @@ class Context:
     def ask_host(self, region: str, name: str, qtype: str = "A", proto: str = "udp",
                  timeout: float = 1.0) -> dict[str, Any]:
         """Ask region's CoreDNS from the host, through its published port."""
-        addr = self.world.dns_address(region, proto)
-        q = dns.message.make_query(name, qtype)
-        q.flags |= dns.flags.RD
-        started = time.monotonic()
-        try:
-            if proto == "tcp":
-                r = dns.query.tcp(q, addr.host, port=addr.port, timeout=timeout)
-            else:
-                r = dns.query.udp(q, addr.host, port=addr.port, timeout=timeout,
-                                  ignore_trailing=True)
-        except dns.exception.Timeout:
-            return {"rcode": "TIMEOUT", "answers": [], "tc": False,
-                    "elapsed": time.monotonic() - started}
-        answers = [{"name": str(rr.name), "type": int(rr.rdtype), "ttl": rr.ttl, "value": str(item)}
-                   for rr in r.answer for item in rr]
-        return {"rcode": dns.rcode.to_text(r.rcode()), "answers": answers,
-                "tc": bool(r.flags & dns.flags.TC), "elapsed": time.monotonic() - started}
+        return ask_resolver(self.world, region, name, qtype, proto, timeout)
 
     def ask_agent(self, region: str, name: str, qtype: str = "A", proto: str = "udp",
                   timeout: float = 1.0) -> dict[str, Any]:
@@ -73,7 +51,7 @@ class Context:
             return dict(json.loads(resp.read()))
 
     def generation(self, region: str) -> int:
-        from chaoskit.inworld.corefile import GENERATION_NAME
+        from chaoskit.inworld.protocol.corefile import GENERATION_NAME
 
         r = self.ask_host(region, GENERATION_NAME, "TXT", timeout=0.5)
         for a in r["answers"]:

@@ -8,7 +8,9 @@ Order of operations, so nothing is ever left behind:
 1. the fault is written to the journal (with what undoing it takes) *before*
    it is applied, under the holder's lease and with its maximum duration;
 2. it is applied, then confirmed on the wire; if either fails it is reverted;
-3. revert removes it from the journal, undoes it, and confirms the baseline.
+3. revert removes it from the journal, undoes it through the one undo path the
+   reaper and `reset` take too (`chaoskit/inworld/undo.py`), and confirms the
+   baseline; what could not be undone stays journaled for the reaper to retry.
 While faults are held a heartbeat renews the lease; if the process dies, the
 reaper inside the world reverts them once the lease lapses (8 s).
 """
@@ -26,18 +28,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from chaoskit.errors import ConfirmTimeout, FaultSpecError, WorldError
 from chaoskit.faults import registry
 from chaoskit.faults.base import Change, Fault
 from chaoskit.faults.context import Context, eventually
-from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec
-from chaoskit.inworld import journal
-from chaoskit.inworld.corefile import write_corefile
+from chaoskit.faults.drift import Finding, look, repair
+from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec, new_id
+from chaoskit.inworld.protocol import journal, undo
 from chaoskit.region import World
-from chaoskit.render import proxies
-from chaoskit.toxiproxy import ToxiproxyNotFound, parse_attributes
+from chaoskit.toxiproxy import parse_attributes
 
 HEARTBEAT_S = 1.0
 Log = Callable[[str], None]
@@ -60,10 +59,6 @@ class ActiveFault:
     @property
     def name(self) -> str:
         return self.fault.name
-
-
-def new_id() -> str:
-    return "f-" + secrets.token_hex(3)
 
 
 class Faults:
@@ -130,15 +125,20 @@ class Faults:
         record = {"id": fid, "spec": fault.spec.model_dump(by_alias=True), "holder": self.holder,
                   "applied_at": now, "expires_at": now + max_s, "state": "applying",
                   "describe": fault.describe(), **change.to_json()}
+        facts = self.facts()
+        untrusted = undo.entry_problems(record, facts)
+        if untrusted:  # the reaper would refuse it: never apply what cannot be undone
+            raise WorldError(f"fault {fid} would make a journal entry the reaper refuses: "
+                             + "; ".join(untrusted))
         with self._lock:
             self._heartbeat()
             with journal.locked(self.world.dir) as data:
-                if any(f["id"] == fid for f in data["faults"]):
+                if any(f.get("id") == fid for f in data["faults"] if isinstance(f, dict)):
                     raise FaultSpecError(f"a fault with id {fid!r} is already active",
                                          hint="choose another id or revert it first")
-                self._check_conflicts(data, change, fid)
+                self._check_conflicts(undo.trusted(data["faults"], facts), change, fid)
                 data["faults"].append(record)
-                gen = self._write_corefiles(data, list(change.dns_blocks))
+                gen = undo.write_corefiles(data, facts, change.dns_blocks)
             started = time.monotonic()
             try:
                 self._apply(change, gen)
@@ -169,32 +169,40 @@ class Faults:
         finally:
             self.revert(active.id)
 
-    def _check_conflicts(self, data: dict[str, Any], change: Change, fid: str) -> None:
-        taken = {(t["region"], t["proxy"], t["name"]) for f in data["faults"] for t in f["toxics"]}
+    def _check_conflicts(self, entries: list[dict[str, Any]], change: Change, fid: str) -> None:
+        taken = {(t["region"], t["proxy"], t["name"]) for f in entries for t in f.get("toxics", [])}
+        # A toxic marked exclusive (the kind says so) takes its proxy for itself alone.
+        holders = {(t["region"], t["proxy"]): (f["id"], bool(t.get("exclusive")))
+                   for f in entries for t in f.get("toxics", [])}
         for t in change.toxics:
             if (t["region"], t["proxy"], t["name"]) in taken:
                 raise FaultSpecError(f"toxic {t['name']} on {t['proxy']} in {t['region']} is "
                                      "already in force", hint="revert the other fault first")
-            if t["proxy"].startswith("dns-") and any(
-                    x[0] == t["region"] and x[1] == t["proxy"] for x in taken):
-                raise FaultSpecError(f"a slow-DNS fault is already active in {t['region']}",
-                                     hint="one dns.slow per region at a time")
+            other = holders.get((t["region"], t["proxy"]))
+            if other and (t.get("exclusive") or other[1]):
+                raise FaultSpecError(f"proxy {t['proxy']} in {t['region']} is held by fault "
+                                     f"{other[0]} and takes one fault at a time",
+                                     hint=f"revert {other[0]} first")
+        if change.replication and any(f.get("replication") for f in entries):
+            raise FaultSpecError("a promotion is already in force",
+                                 hint="revert it first: one store primary at a time")
         # Undoing a failed second action on a container would undo the first fault's too.
-        held = {c["service"]: f["id"] for f in data["faults"] for c in f.get("containers", [])}
+        held = {c["service"]: f["id"] for f in entries for c in f.get("containers", [])}
         for c in change.containers:
             if c["service"] in held:
                 raise FaultSpecError(f"container {c['service']} is already the target of fault "
                                      f"{held[c['service']]}", hint="revert that fault first")
 
     # --- apply / undo ---------------------------------------------------------
-    def _write_corefiles(self, data: dict[str, Any], regions: list[str]) -> int:
-        if not regions:
-            return int(data["generation"])
-        data["generation"] += 1
-        for r in regions:
-            write_corefile(self.world.dir / "regions" / r / "coredns",
-                           journal.dns_blocks(data, r), data["generation"])
-        return int(data["generation"])
+    def facts(self) -> undo.WorldFacts:
+        return undo.WorldFacts.read(self.world.dir)
+
+    def means(self) -> undo.Means:
+        """How the undo path reaches this world from the host."""
+        from chaoskit.engine import engine_request
+
+        return undo.Means(self.facts(), engine_request(),
+                          self.world.toxiproxy_url)
 
     def _at_generation(self, region: str, gen: int) -> Callable[[], bool | None]:
         """A check for `eventually`: True once `region`'s CoreDNS serves generation `gen`."""
@@ -209,6 +217,12 @@ class Faults:
                        f"CoreDNS of {r} reloading generation {gen}", timeout=5)
 
     def _apply(self, change: Change, gen: int) -> None:
+        if change.replication:
+            from chaoskit.faults.store import StoreEngine
+
+            # A store that is down is left for the reaper, which sets its role when it is back.
+            for problem in StoreEngine(self.ctx).apply(change.replication):
+                self.log(problem)
         if change.dns_blocks:
             self._reload(list(change.dns_blocks), gen)
         for t in change.toxics:
@@ -241,11 +255,11 @@ class Faults:
         elif action == "restart":
             container.restart(timeout=int(c.get("timeout", 2)))
         elif action == "disconnect":
-            from chaoskit.region.engine import docker_client
+            from chaoskit.engine import docker_client
 
             docker_client().networks.get(c["network"]).disconnect(container, force=True)
         elif action == "connect":
-            from chaoskit.region.engine import docker_client
+            from chaoskit.engine import docker_client
 
             net = docker_client().networks.get(c["network"])
             container.reload()
@@ -253,36 +267,6 @@ class Faults:
                 net.connect(container, ipv4_address=c.get("ipv4_address"))
         else:
             raise WorldError(f"unknown container action {action!r}")
-
-    def _undo(self, record: dict[str, Any], data_after: dict[str, Any], gen: int) -> None:
-        errors: list[str] = []
-        for c in reversed(record.get("containers", [])):
-            try:
-                self._container_action(c, undo=True)
-            except Exception as exc:  # keep undoing the rest
-                errors.append(f"container {c['service']}: {exc}")
-        for t in record.get("toxics", []):
-            try:
-                self.ctx.toxiproxy(t["region"]).remove_toxic(t["proxy"], t["name"])
-            except ToxiproxyNotFound:
-                pass
-            except Exception as exc:
-                errors.append(f"toxic {t['name']}: {exc}")
-        for d in record.get("disabled", []):
-            if journal.disabled_elsewhere(data_after, d["region"], d["proxy"], record["id"]):
-                continue
-            try:
-                self.ctx.toxiproxy(d["region"]).enable_proxy(d["proxy"])
-            except Exception as exc:
-                errors.append(f"proxy {d['proxy']}: {exc}")
-        if record.get("dns_blocks"):
-            try:
-                self._reload(list(record["dns_blocks"]), gen)
-            except Exception as exc:
-                errors.append(f"dns: {exc}")
-        if errors:
-            raise WorldError(f"revert of {record['id']} incomplete: " + "; ".join(errors),
-                             ) from None
 
     # --- revert ---------------------------------------------------------------
     def revert(self, fid: str) -> ActiveFault | None:
@@ -309,27 +293,43 @@ class Faults:
         return self._revert_record(fid, None, confirm=True)
 
     def _revert_record(self, fid: str, fault: Fault | None, *, confirm: bool) -> str:
+        means = self.means()
         with journal.locked(self.world.dir) as data:
-            record = next((f for f in data["faults"] if f["id"] == fid), None)
-            if record is None:
-                # Already reverted (by the reaper, or another process): confirm anyway.
-                record = None
-            else:
-                data["faults"] = [f for f in data["faults"] if f["id"] != fid]
-                gen = self._write_corefiles(data, list(record.get("dns_blocks", {})))
-            after = {k: v for k, v in data.items()}
+            listed = next((f for f in data["faults"] if isinstance(f, dict) and f.get("id") == fid),
+                          None)
+            untrusted = undo.entry_problems(listed, means.facts) if listed is not None else []
+            if untrusted:
+                raise WorldError(f"journal entry {fid!r} cannot be trusted, nothing done: "
+                                 + "; ".join(untrusted) + " (`chaoskit reset` clears it)")
+            record, gen = undo.forget(data, means.facts, fid)
+            remaining = list(data["faults"])
         if record is None:
             if fault is None:
                 raise FaultSpecError(f"no active fault {fid!r}", hint="`chaoskit faults` lists them")
             return "already reverted (by the reaper)"
-        self._undo(record, after, gen)
+        outcome = undo.undo(record, means, remaining)
+        problems = list(outcome.problems)
+        for region in record.get("dns_blocks", {}):
+            try:
+                # A Corefile CoreDNS rejects keeps the old configuration: this times out.
+                eventually(self._at_generation(region, gen),
+                           f"CoreDNS of {region} reloading generation {gen}", timeout=5)
+            except ConfirmTimeout as exc:
+                problems.append(str(exc))
+        if outcome.left is not None:
+            with journal.locked(self.world.dir) as data:
+                journal.keep_incomplete(data, outcome.left, outcome.problems, time.time())
+        if problems:
+            raise WorldError(f"revert of {fid} incomplete: " + "; ".join(problems)
+                             + " (the reaper tries the rest again; `chaoskit reset` restores "
+                             "the whole baseline)")
         if not confirm:
             return ""
         if fault is None:
             fault = registry.build(FaultSpec.model_validate(record["spec"]), self.world.topology)
         return fault.confirm_reverted(self.ctx, Change(
             record.get("dns_blocks", {}), record.get("toxics", []), record.get("disabled", []),
-            record.get("containers", [])))
+            record.get("containers", []), record.get("replication", [])))
 
     def revert_all(self) -> list[ActiveFault]:
         """Revert this holder's faults, newest first; every one is tried."""
@@ -351,55 +351,116 @@ class Faults:
         data = journal.read(self.world.dir)
         return list(data["faults"])
 
+    def reaped(self) -> list[dict[str, Any]]:
+        """The last faults the reaper reverted by itself (oldest first), and why."""
+        return list(journal.read(self.world.dir).get("reaped", []))
+
+    def refused(self) -> list[dict[str, Any]]:
+        """The last journal entries the reaper refused to act on (oldest first), and why."""
+        return list(journal.read(self.world.dir).get("refused", []))
+
+    def drift(self) -> list[Finding]:
+        """What is off the baseline and no journaled fault explains, and journaled faults whose
+        effect is gone (`chaoskit/faults/drift.py`)."""
+        return look(self.ctx)
+
+    def off_baseline(self) -> list[str]:
+        """Why a run must not start on this world now (empty: it is at its baseline): the
+        faults still journaled, and everything `drift` finds."""
+        lines = [f"fault {f.get('id')} ({f.get('describe') or '?'}) is in force, held by "
+                 f"{f.get('holder') or 'nobody (detached)'}"
+                 for f in undo.trusted(self.listing(), self.facts())]
+        return lines + [str(f) for f in self.drift()]
+
+    def drop_lost(self) -> list[dict[str, Any]]:
+        """Forget the journaled faults whose effect is gone (the engine restarted, `up` rendered
+        the world again, someone put it back by hand), undoing whatever is left of them.
+
+        Returns, for each, its id, what it was and how it was found lost.
+        """
+        lost: dict[str, list[str]] = {}
+        for finding in self.drift():
+            if finding.kind == "lost" and finding.fault:
+                lost.setdefault(finding.fault, []).append(finding.what)
+        if not lost:
+            return []
+        means = self.means()
+        dropped: list[dict[str, Any]] = []
+        for fid, why in lost.items():
+            with journal.locked(self.world.dir) as data:
+                entry, _gen = undo.forget(data, means.facts, fid)
+                remaining = list(data["faults"])
+                if entry is not None:
+                    record: dict[str, Any] = {"id": fid, "fault": (entry.get("spec") or {}).get("fault"),
+                              "reason": "effect lost: " + "; ".join(why), "at": time.time(),
+                              "errors": []}
+                    data["reaped"] = (data.get("reaped", []) + [record])[-50:]
+            if entry is None:
+                continue
+            outcome = undo.undo(entry, means, remaining)
+            self.active.pop(fid, None)
+            dropped.append({"id": fid, "describe": entry.get("describe"), "lost": why,
+                            "undone": outcome.done, "problems": outcome.problems})
+        return dropped
+
     def reset(self, *, confirm: bool = True) -> dict[str, Any]:
-        """Restore the baseline of the whole world and confirm it. Idempotent."""
-        done: dict[str, Any] = {"faults_dropped": [], "containers": [], "toxiproxy": {}}
+        """Restore the baseline of the whole world and confirm it; say what changed. Idempotent.
+
+        The journal's faults are undone one by one through the same undo path as a
+        revert (newest first); then whatever is still off the baseline (a foreign
+        toxic, a deleted or disabled proxy, an edited Corefile, a stopped or
+        disconnected container) is brought back.
+        """
+        from chaoskit.render import render_corefile
+
+        means = self.means()
+        facts = means.facts
+        found = self.drift()
+        changes: list[str] = []
+        for region in facts.regions:
+            path = facts.coredns_dir(region) / "Corefile.baseline"
+            rendered = render_corefile(self.ctx.plan, region)
+            if path.read_text() != rendered:
+                path.write_text(rendered)
+                changes.append(f"Corefile.baseline of {region} rendered again (it had been edited)")
         with journal.locked(self.world.dir) as data:
-            done["faults_dropped"] = [f["id"] for f in data["faults"]]
+            entries = list(data["faults"])
             data["faults"] = []
             data["leases"] = {}
-            gen = self._write_corefiles(data, self.world.topology.regions)
+            gen = undo.write_corefiles(data, facts, facts.regions)
         self.active.clear()
-        for c in self._restore_containers():
-            done["containers"].append(c)
-        for r in self.world.topology.regions:
-            self.world.signal(f"coredns-{r}", "SIGUSR1")
-        for r in self.world.topology.regions:
-            eventually(self._at_generation(r, gen),
-                       f"CoreDNS of {r} reloading the baseline", timeout=10)
-            expected = [p["name"] for p in proxies(self.ctx.plan, r)]
-            # ensure_baseline removes toxics and enables proxies, naming any that refuses.
-            report = self.ctx.toxiproxy(r).ensure_baseline(expected)
-            done["toxiproxy"][r] = report.to_dict()
+        reverted: list[dict[str, Any]] = []
+        for entry in reversed(entries):
+            fid = entry.get("id") if isinstance(entry, dict) else None
+            untrusted = undo.entry_problems(entry, facts)
+            if untrusted:
+                changes.append(f"dropped journal entry {str(fid)[:60]!r} without acting on it "
+                               f"(it cannot be trusted: {'; '.join(untrusted)})")
+                continue
+            outcome = undo.undo(entry, means, [])
+            reverted.append({"id": fid, "fault": (entry.get("spec") or {}).get("fault"),
+                             "done": outcome.done, "problems": outcome.problems})
+            changes.append(f"reverted fault {fid} ({entry.get('describe') or '?'})"
+                           + (f", with problems: {'; '.join(outcome.problems)}"
+                              if outcome.problems else ""))
+        changes += [f"{f.subject} rewritten from its baseline (it had been changed)"
+                    for f in found if f.kind == "foreign" and f.subject.startswith("Corefile of")]
+        changes += repair(self.ctx, means)
+        from chaoskit.faults.store import restore_primary
+
+        changes += [f"store roles confirmed: {line}" for line in restore_primary(self.ctx)]
+        for region in facts.regions:
+            self.world.signal(f"coredns-{region}", "SIGUSR1")
+        for region in facts.regions:
+            eventually(self._at_generation(region, gen),
+                       f"CoreDNS of {region} reloading the baseline", timeout=10)
+        done: dict[str, Any] = {
+            "faults_dropped": [e.get("id") for e in entries if isinstance(e, dict)],
+            "reverted": reverted, "found": [f.to_dict() for f in found], "changes": changes}
         if confirm:
             self.world.wait_healthy(timeout=60)
             done["confirmed"] = self.confirm_baseline()
         return done
-
-    def _restore_containers(self) -> list[str]:
-        changed = []
-        compose = yaml.safe_load(self.world.compose_file.read_text())
-        for c in self.world.containers():
-            svc = c.labels.get("com.docker.compose.service")
-            if svc == "tools":
-                continue
-            if c.status == "paused":
-                c.unpause()
-                changed.append(f"{svc}: unpaused")
-            elif c.status != "running":
-                c.start()
-                changed.append(f"{svc}: started")
-            want = (compose["services"].get(svc) or {}).get("networks") or {}
-            c.reload()
-            have = c.attrs["NetworkSettings"]["Networks"]
-            for net, cfg in want.items():
-                full = f"{self.world.project}_{net}"
-                if full not in have:
-                    from chaoskit.region.engine import docker_client
-
-                    docker_client().networks.get(full).connect(c, ipv4_address=cfg.get("ipv4_address"))
-                    changed.append(f"{svc}: reconnected to {net}")
-        return changed
 
     def confirm_baseline(self) -> str:
         """Observe the baseline: DNS answers, no toxics, proxies enabled. Queries run in parallel."""

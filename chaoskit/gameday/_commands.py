@@ -7,9 +7,10 @@ with a message to show: a typo must never end a game day.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Literal
+
+from chaoskit.names import close_matches
 
 Verb = Literal["go", "skip", "abort", "done", "note", "status", "help", "unknown"]
 VERBS: tuple[Verb, ...] = ("go", "skip", "abort", "done", "note", "status", "help")
@@ -41,7 +42,7 @@ class Command:
         """What to tell the facilitator about a line that is not a command ('' when it is)."""
         if self.verb == "unknown":
             word = self.text.split()[0].lower()
-            close = difflib.get_close_matches(word, VERBS, n=2, cutoff=0.6)
+            close = close_matches(word, VERBS, n=2)
             hint = f" (did you mean {' or '.join(close)}?)" if close else ""
             return f"unknown command {self.text!r}{hint}; type help for the commands"
         if self.verb == "note" and not self.text:

@@ -53,7 +53,7 @@ def cache_dir() -> Path:
 
 
 def _client() -> Any:
-    from chaoskit.region.engine import docker_client
+    from chaoskit.engine import docker_client
 
     return docker_client()
 

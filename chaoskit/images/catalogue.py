@@ -77,3 +77,8 @@ def resolve_images(mode: str | None = None, overrides: dict[str, str | None] | N
         out[role] = chosen
     out["services"] = os.environ.get(SERVICES_ENV) or SERVICES_IMAGE
     return out
+
+
+def built_image(project: str, service: str) -> str:
+    """The tag `chaoskit up` gives the image it builds for a topology service of a world."""
+    return f"{project}/{service}:built"

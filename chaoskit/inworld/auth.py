@@ -17,7 +17,7 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .resp import KvError, RespClient
+from .protocol.resp import KvError, RespClient
 
 REGION = os.environ.get("CHAOSKIT_REGION", "unknown")
 

@@ -34,8 +34,8 @@ from urllib.parse import unquote, urlsplit
 
 from .authgate import AuthGate, AuthUnavailable
 from .config import Config, ConfigError, ordered_exits
-from .order import Order, valid_id
-from .resp import Resolver
+from .protocol.order_record import Order, valid_id
+from .protocol.resp import Resolver
 from .store import Store, Unavailable
 
 log = logging.getLogger(__name__)

@@ -2,10 +2,12 @@
 
 Every ~0.5 s it reads the fault journal and reverts, by itself, each fault
 whose holder's lease has lapsed (the runner was killed) or whose maximum
-duration has passed: it rewrites the region's Corefile without the fault's
-blocks and reloads CoreDNS (SIGUSR1 through the Docker socket), removes the
-fault's toxics and re-enables its proxies (Toxiproxy API), and undoes its
-container changes. Runs inside the world; standard library only.
+duration has passed, through the one undo path (`undo.py`) the runner and
+`chaoskit reset` take too. Each entry is handled on its own: an entry it cannot
+trust (naming what is not this world's) is reported once and never acted on;
+an undo that fails in part keeps the failed parts in the journal and is tried
+again. A journal that others could have written is not acted on at all.
+Runs inside the world; standard library only.
 
     GET /health   liveness
     GET /status   the journal as the reaper sees it
@@ -13,161 +15,126 @@ container changes. Runs inside the world; standard library only.
 
 from __future__ import annotations
 
-import http.client
+import hashlib
 import json
 import os
-import socket
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from . import corefile, journal
+from .protocol import journal, promotion, undo
 
 WORLD = Path(os.environ.get("REAPER_WORLD", "/world"))
 PROJECT = os.environ.get("REAPER_PROJECT", "")
 INTERVAL = float(os.environ.get("REAPER_INTERVAL", "0.5"))
 DOCKER_SOCK = "/var/run/docker.sock"
+KEEP_RECORDS = 50
 
 
-class _UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path: str) -> None:
-        super().__init__("localhost", timeout=10)
-        self._path = path
+class Reaper:
+    """Sweeps one world's journal; remembers what it refused so it says it once."""
 
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10)
-        self.sock.connect(self._path)
+    def __init__(self, world: Path = WORLD, docker: undo.Request | None = None) -> None:
+        self.world = world
+        self.docker = docker or undo.docker_socket(DOCKER_SOCK)
+        self.refused: set[str] = set()
+        self.distrust: str | None = None
+        # Per promotion fault: each store's start time when its role was last checked.
+        self.roles_seen: dict[str, dict[str, str]] = {}
 
+    def means(self, facts: undo.WorldFacts) -> undo.Means:
+        internal = json.loads((self.world / "world.json").read_text())["toxiproxy_internal"]
+        return undo.Means(facts, self.docker, lambda region: str(internal[region]))
 
-def docker(method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    conn = _UnixHTTP(DOCKER_SOCK)
-    try:
-        payload = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if payload else {}
-        conn.request(method, path, body=payload, headers=headers)
-        resp = conn.getresponse()
-        raw = resp.read()
-        try:
-            return resp.status, json.loads(raw) if raw else None
-        except ValueError:
-            return resp.status, raw.decode(errors="replace")
-    finally:
-        conn.close()
-
-
-def container_of(service: str) -> str | None:
-    flt = json.dumps(
-        {"label": [f"com.docker.compose.project={PROJECT}", f"com.docker.compose.service={service}"]}
-    )
-    status, body = docker("GET", "/containers/json?all=1&filters=" + urllib.parse.quote(flt))
-    if status == 200 and body:
-        return str(body[0]["Id"])
-    return None
-
-
-def toxiproxy(region: str, method: str, path: str, body: Any = None) -> int:
-    world = json.loads((WORLD / "world.json").read_text())
-    url = world["toxiproxy_internal"][region] + path
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(
-        url,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json", "User-Agent": "chaoskit-reaper"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
-def undo(fault: dict[str, Any], data: dict[str, Any]) -> list[str]:
-    """Revert one fault already removed from `data`; return what failed (empty when all done)."""
-    errors: list[str] = []
-    for region in fault.get("dns_blocks", {}):
-        try:
-            data["generation"] += 1
-            corefile.write_corefile(
-                WORLD / "regions" / region / "coredns", journal.dns_blocks(data, region), data["generation"]
-            )
-            cid = container_of(f"coredns-{region}")
-            if cid:
-                docker("POST", f"/containers/{cid}/kill?signal=SIGUSR1")
-        except OSError as exc:
-            errors.append(f"corefile {region}: {exc}")
-    for toxic in fault.get("toxics", []):
-        try:
-            status = toxiproxy(toxic["region"], "DELETE", f"/proxies/{toxic['proxy']}/toxics/{toxic['name']}")
-            if status not in (200, 204, 404):
-                errors.append(f"toxic {toxic['name']}: HTTP {status}")
-        except OSError as exc:
-            errors.append(f"toxic {toxic['name']}: {exc}")
-    for item in fault.get("disabled", []):
-        if journal.disabled_elsewhere(data, item["region"], item["proxy"], fault["id"]):
-            continue
-        try:
-            toxiproxy(item["region"], "POST", f"/proxies/{item['proxy']}", {"enabled": True})
-        except OSError as exc:
-            errors.append(f"proxy {item['proxy']}: {exc}")
-    for change in fault.get("containers", []):
-        cid = container_of(change["service"])
-        if not cid:
-            continue
-        action = change["undo"]
-        if action == "connect":
-            status, _ = docker(
-                "POST",
-                f"/networks/{change['network']}/connect",
-                {"Container": cid, "EndpointConfig": change.get("endpoint") or {}},
-            )
-        else:
-            status, _ = docker("POST", f"/containers/{cid}/{action}")
-        if status not in (204, 304, 200, 409):
-            errors.append(f"container {change['service']} {action}: HTTP {status}")
-    return errors
-
-
-def sweep() -> list[dict[str, Any]]:
-    """One pass: revert what is due. Returns the reaped records."""
-    reaped: list[dict[str, Any]] = []
-    with journal.locked(WORLD) as data:
-        now = time.time()
-        keep: list[tuple[dict[str, Any], str | None]] = []
-        due: list[tuple[dict[str, Any], str | None]] = []
-        for fault in data["faults"]:
-            why = journal.due(fault, data["leases"], now)
-            (due if why else keep).append((fault, why))
-        if not due:
+    def sweep(self) -> list[dict[str, Any]]:
+        """One pass: revert what is due, each entry on its own. Returns the reaped records."""
+        problem = journal.trust_problem(self.world)
+        if problem != self.distrust:
+            self.distrust = problem
+            say(f"journal not trusted, nothing in it is acted on: {problem}" if problem
+                else "journal trusted again")
+        if problem:
             return []
-        data["faults"] = [f for f, _ in keep]
-        for fault, why in due:
-            errors = undo(fault, data)
-            record = {
-                "id": fault["id"],
-                "fault": fault.get("spec", {}).get("fault"),
-                "reason": why,
-                "at": now,
-                "errors": errors,
-            }
-            reaped.append(record)
-            print(f"reaped {fault['id']}: {why}" + (f" (errors: {errors})" if errors else ""), flush=True)
-        data["reaped"] = (data.get("reaped", []) + reaped)[-50:]
-        live = {f.get("holder") for f in data["faults"]}
-        data["leases"] = {h: v for h, v in data["leases"].items() if h in live or v.get("expires", 0) > now}
-    return reaped
+        facts = undo.WorldFacts.read(self.world)
+        means = self.means(facts)
+        reaped: list[dict[str, Any]] = []
+        with journal.locked(self.world, strict=True) as data:
+            now = time.time()
+            for entry, why in self._due(data, facts, now):
+                reaped.append(self._reap(data, facts, means, entry, why, now))
+            if reaped:
+                data["reaped"] = (data.get("reaped", []) + reaped)[-KEEP_RECORDS:]
+            else:
+                self._enforce_roles(data, facts, means)
+            live = {f.get("holder") for f in data["faults"] if isinstance(f, dict)}
+            data["leases"] = {h: v for h, v in data["leases"].items()
+                              if h in live or v.get("expires", 0) > now}
+        return reaped
+
+    def _enforce_roles(self, data: dict[str, Any], facts: undo.WorldFacts, means: undo.Means) -> None:
+        """While a promotion is in force, a store that (re)starts gets its promoted role again."""
+        active = {e["id"]: e["replication"] for e in undo.trusted(data["faults"], facts)
+                  if e.get("replication")}
+        for fid in list(self.roles_seen):
+            if fid not in active:
+                del self.roles_seen[fid]
+        for fid, steps in active.items():
+            for change in promotion.enforce(steps, means.exec, means.started,
+                                            self.roles_seen.setdefault(fid, {})):
+                say(f"promotion {fid}: {change}")
+
+    def _due(self, data: dict[str, Any], facts: undo.WorldFacts,
+             now: float) -> list[tuple[dict[str, Any], str]]:
+        due: list[tuple[dict[str, Any], str]] = []
+        for entry in data["faults"]:
+            problems = undo.entry_problems(entry, facts)
+            why = None
+            if not problems:
+                try:
+                    why = journal.due(entry, data["leases"], now)
+                except (TypeError, ValueError, AttributeError) as exc:
+                    problems = [f"its holder or expiry cannot be read: {exc}"]
+            if problems:
+                self._refuse(data, entry, problems, now)
+            elif why:
+                due.append((entry, why))
+        return due
+
+    def _refuse(self, data: dict[str, Any], entry: Any, problems: list[str], now: float) -> None:
+        # Left in the journal for `chaoskit faults` to show and `chaoskit reset` to clear.
+        key = hashlib.sha256(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()
+        if key in self.refused:
+            return
+        self.refused.add(key)
+        fid = entry.get("id") if isinstance(entry, dict) else None
+        record = {"id": str(fid)[:80], "at": now, "problems": problems}
+        data["refused"] = (data.get("refused", []) + [record])[-KEEP_RECORDS:]
+        say(f"refused journal entry {record['id']!r}: {'; '.join(problems)}")
+
+    def _reap(self, data: dict[str, Any], facts: undo.WorldFacts, means: undo.Means,
+              entry: dict[str, Any], why: str, now: float) -> dict[str, Any]:
+        undo.remove(data, facts, entry)
+        outcome = undo.undo(entry, means, data["faults"])
+        if outcome.left is not None:
+            journal.keep_incomplete(data, outcome.left, outcome.problems, now)
+        record = {"id": entry["id"], "fault": (entry.get("spec") or {}).get("fault"),
+                  "reason": why, "at": now, "done": outcome.done, "errors": outcome.problems}
+        say(f"reaped {entry['id']}: {why}"
+            + (f" (not done, tried again in {journal.RETRY_S:.0f} s: {outcome.problems})"
+               if outcome.problems else ""))
+        return record
 
 
-def loop(stop: threading.Event) -> None:
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def loop(stop: threading.Event, reaper: Reaper) -> None:
     while not stop.is_set():
         try:
-            sweep()
+            reaper.sweep()
         except Exception as exc:  # keep sweeping whatever one pass hit
             print(f"sweep failed: {exc!r}", flush=True)
         stop.wait(INTERVAL)
@@ -195,7 +162,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main() -> None:
     stop = threading.Event()
-    threading.Thread(target=loop, args=(stop,), daemon=True).start()
+    threading.Thread(target=loop, args=(stop, Reaper()), daemon=True).start()
     port = int(os.environ.get("REAPER_PORT", "7070"))
     server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
     print(f"reaper of {PROJECT} watching {WORLD}, every {INTERVAL}s", flush=True)

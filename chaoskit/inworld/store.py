@@ -22,8 +22,8 @@ from .breaker import Breaker
 from .cache import StaleCache
 from .config import Config, Endpoint, ordered_exits, parse_exits
 from .health import HealthChecker
-from .order import ORDERS_SET, Order, key_of
-from .resp import (
+from .protocol.order_record import ORDERS_SET, Order, key_of
+from .protocol.resp import (
     KvError,
     KvOutcomeUnknown,
     KvReadOnly,

@@ -11,7 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-from .order import Order
+from .protocol.order_record import Order
 
 log = logging.getLogger(__name__)
 

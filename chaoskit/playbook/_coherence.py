@@ -10,16 +10,16 @@ step does not hide the problems of the others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from chaoskit.errors import Problem
-from chaoskit.names import dns_name_problem
-from chaoskit.playbook import _known
+from chaoskit.checks import known_expectations, parse_expectations
+from chaoskit.errors import Problem, UserError
+from chaoskit.names import dns_name_problem, suggest
 from chaoskit.playbook._model import Playbook, StopCondition, Workload
 from chaoskit.playbook._probes import DnsProbe, HttpProbe, KvProbe, Probe, TcpProbe
-from chaoskit.playbook._problems import suggest
 from chaoskit.playbook._steps import (
     InjectSpec,
     InjectStep,
@@ -29,13 +29,14 @@ from chaoskit.playbook._steps import (
     Step,
     WaitStep,
 )
+from chaoskit.topology import Topology
+from chaoskit.workload import ClientClassError, is_class_reference, load_client_class
 from chaoskit.yamlsource import Path_, Source
 
-# Measured from a fault's start or end, so they need a fault (names of chaoskit.checks, and
-# the fallback's `recovery_time`).
-_FAULT_TIMINGS = ("rto", "time_to_detect", "time_to_recover", "recovery_time")
+# Measured from a fault's start or end, so they need a fault (names of chaoskit.checks).
+_FAULT_TIMINGS = ("rto", "time_to_detect", "time_to_recover")
 # Measured after the fault ends: the workload must outlive it.
-_AFTER_FAULT = ("time_to_recover", "recovery_time")
+_AFTER_FAULT = ("time_to_recover",)
 # Characters CoreDNS configuration would read as syntax.
 _COREDNS_UNSAFE = set(" \t\r\n\"'`{}();#\\$")
 
@@ -127,10 +128,10 @@ def _one(value: Any, adapter: TypeAdapter[Any]) -> Any:
 
 
 def review(
-    parts: Parts, names: _known.TopologyNames | None, src: Source, *, interactive: bool
+    parts: Parts, topology: Topology | None, src: Source, *, interactive: bool
 ) -> list[Problem]:
     """Every problem of coherence in `parts`, pointing into `src`."""
-    r = _Review(src, names)
+    r = _Review(src, topology)
     r.names_used(parts)
     r.timeline(parts)
     r.rollbacks(parts)
@@ -140,12 +141,18 @@ def review(
 
 
 class _Review:
-    def __init__(self, src: Source, names: _known.TopologyNames | None) -> None:
+    def __init__(self, src: Source, topology: Topology | None) -> None:
         self.src = src
-        self.topology = names
+        from chaoskit.faults import registry  # its kinds reach the world: loaded to validate only
+
+        self.topology = topology
+        self.regions = topology.regions if topology else []
+        # Endpoints and the services of the topology, by name, once each.
+        self.endpoints = list(dict.fromkeys(
+            [e.name for e in topology.endpoints] + list(topology.services))) if topology else []
         self.problems: list[Problem] = []
-        self.fault_names = set(_known.fault_names())
-        self.check_fault = _known.fault_checker()
+        self.fault_names = set(registry.names())
+        self.check_fault = registry.check_spec
         # Filled by `timeline`, read by `expectations`.
         self._injected: dict[str, int] = {}  # fault id -> index of its inject step
         self._ends: dict[int, float | None] = {}  # inject step index -> when its fault ends
@@ -157,12 +164,12 @@ class _Review:
     # --- names -----------------------------------------------------------------------------
 
     def region(self, path: Path_, name: str | None) -> None:
-        known = self.topology.regions if self.topology else ()
+        known = self.regions
         if name is not None and known and name not in known:
             self.add(path, f"unknown region {name!r}", suggest(name, known) or _listing(known))
 
     def endpoint(self, path: Path_, name: str | None, what: str = "endpoint") -> None:
-        known = self.topology.endpoints if self.topology else ()
+        known = self.endpoints
         if name is not None and known and name not in known:
             self.add(path, f"unknown {what} {name!r}", suggest(name, known) or _listing(known))
 
@@ -180,7 +187,7 @@ class _Review:
         if spec.fault not in self.fault_names:
             same_family = [n for n in self.fault_names if n.startswith(family + ".")]
             hint = suggest(spec.fault, self.fault_names) or (
-                _listing(same_family) if same_family else "`chaoskit faults kinds` lists them"
+                _listing(same_family) if same_family else "`chaoskit kinds` lists them"
             )
             self.add((*path, "fault"), f"unknown fault {spec.fault!r}", hint)
         if family == "dns":  # whatever else the registry says, these names go into CoreDNS
@@ -197,23 +204,41 @@ class _Review:
                     )
         self.region((*path, "region"), spec.region)
         self.region((*path, "clients_of"), spec.clients_of)
-        model = self.topology.model if self.topology is not None else None
-        if self.check_fault is None or model is None:
-            # Nobody to say what this kind's target means: FaultSpec's general rule.
-            if family == "region":
-                self.region((*path, "target"), spec.target)
-            elif family != "dns":
-                self.endpoint((*path, "target"), spec.target)
-        elif len(self.problems) == before:
+        if self.topology is not None and len(self.problems) == before:
             # The registry goes deeper (parameters, targets, options) once the basics hold.
-            for p in self.check_fault(spec, model, self.src.where(path)):
+            try:
+                found = self.check_fault(spec, self.topology, where=self.src.where(path))
+            except UserError as exc:
+                found = list(exc.problems)
+            for p in found:
                 self.add(path, p.message, p.hint, p.where)
+
+    def workload_target(self, workload: Workload) -> None:
+        target = workload.target
+        if is_class_reference(target):
+            self.endpoint(("workload", "service"), workload.service, "service")
+            # The playbook's folder comes first on the path, as pytest's rootdir does for tests.
+            folder = Path(self.src.name).parent
+            try:
+                load_client_class(target, [folder])
+            except ClientClassError as exc:
+                hint = "the playbook's folder is first on the import path" if "import" in str(exc) else ""
+                self.add(("workload", "target"), str(exc), hint)
+            return
+        before = len(self.problems)
+        self.endpoint(("workload", "target"), target)
+        if len(self.problems) == before and workload.operations is None and target not in ("kv", "orders"):
+            self.add(
+                ("workload", "target"),
+                f"workload target {target!r}: declare its `operations` (write and read)",
+                'e.g. operations: {write: {method: PUT, path: "/carts/{id}"}, read: {path: "/carts/{id}"}}',
+            )
 
     def names_used(self, parts: Parts) -> None:
         for name in parts.services:
             self.endpoint(("services", name), name, "service")
         if parts.workload is not None:
-            self.endpoint(("workload", "target"), parts.workload.target)
+            self.workload_target(parts.workload)
             for j, region in enumerate(parts.workload.regions or ()):
                 self.region(("workload", "regions", j), region)
         for i, probe in parts.steady_state:
@@ -350,7 +375,7 @@ class _Review:
                 "expectations are judged from the workload's history, and there is no workload",
                 "add a `workload:`",
             )
-        known = _known.expectation_names()
+        known = known_expectations()
         for name, bound in bounds.items():
             if name not in known:
                 self.add(
@@ -359,7 +384,7 @@ class _Review:
                     suggest(name, known, show_all=20),
                 )
                 continue
-            for p in _known.expectation_problems(name, bound):
+            for p in _bound_problems(name, bound):
                 self.add(("expectations", name), f"expectations.{name}: {p.message}", p.hint)
         if not parts.method_whole:
             return
@@ -420,3 +445,12 @@ def _listing(names: Any) -> str:
         return ""
     shown = ", ".join(str(n) for n in names[:10])
     return f"known: {shown}" + (", ..." if len(names) > 10 else "")
+
+
+def _bound_problems(name: str, bound: Any) -> list[Problem]:
+    """What `chaoskit.checks` finds wrong with one bound (its problems carry no position)."""
+    try:
+        parse_expectations({name: bound})
+    except UserError as exc:
+        return list(exc.problems)
+    return []

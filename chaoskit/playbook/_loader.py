@@ -14,18 +14,14 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from chaoskit.errors import PlaybookError, Problem
-from chaoskit.playbook import _known
+from chaoskit.errors import PlaybookError, Problem, UserError
 from chaoskit.playbook._coherence import Parts, review
 from chaoskit.playbook._model import Playbook
 from chaoskit.playbook._problems import FAST_LOADER, KeyMarks, from_validation_error, key_marks
-from chaoskit.yamlsource import Source, parse_yaml, read_text
+from chaoskit.topology import Topology, default_topology, load_topology
+from chaoskit.yamlsource import MAX_BYTES, MAX_DEPTH, MAX_VALUES, Source, parse_yaml, read_text
 
 _WHERE = re.compile(r"^(.*):(\d+):(\d+)$")
-# Far beyond any playbook; keeps a stray binary or log file from being parsed for minutes.
-MAX_BYTES = 1_000_000
-MAX_VALUES = 100_000  # values after aliases are expanded
-MAX_DEPTH = 64  # nesting of flow collections
 
 
 def load_playbook(path: str | Path, *, interactive: bool = False) -> Playbook:
@@ -209,7 +205,7 @@ def _with_yaml_hint(problem: Problem, text: str) -> Problem:
     return problem
 
 
-def _topology(path: Path | None, src: Source) -> tuple[_known.TopologyNames | None, list[Problem]]:
+def _topology(path: Path | None, src: Source) -> tuple[Topology | None, list[Problem]]:
     where = src.where(("topology",))
     try:
         found = path is None or path.is_file()
@@ -218,10 +214,12 @@ def _topology(path: Path | None, src: Source) -> tuple[_known.TopologyNames | No
     if path is not None and not found:
         hint = "the path is relative to the playbook's folder"
         return None, [Problem(f"topology file {str(path)!r} not found", where, hint)]
-    names, problems = _known.load_topology_names(path)
-    if problems:
-        problems.insert(0, Problem(f"topology {str(path)!r} does not load; see its problems", where))
-    return names, problems
+    try:
+        return (load_topology(path) if path else default_topology()), []
+    except UserError as exc:
+        problems = list(exc.problems)
+    problems.insert(0, Problem(f"topology {str(path)!r} does not load; see its problems", where))
+    return None, problems
 
 
 def _in_order(problems: list[Problem], name: str) -> list[Problem]:

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from chaoskit.playbook._probes import Probe
 from chaoskit.playbook._steps import InjectSpec, InjectStep, Step, WaitStep
-from chaoskit.playbook._values import Duration, Slug, Threshold
+from chaoskit.playbook._values import Duration, Slug, Threshold, WorkloadTargetName
+from chaoskit.workload import Operations
 
 Exit = Literal["failover", "retries", "breaker", "stale-cache", "write-queue"]
 
@@ -67,7 +68,24 @@ class Workload(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    target: Literal["orders", "kv"] = Field(description="What the clients drive.")
+    target: WorkloadTargetName = Field(
+        description=(
+            "What the clients drive: a service of the topology (over HTTP, by its "
+            "`operations`; `orders` has them built in), `kv` (the store itself), or a "
+            "Python class `package.module:Class` that speaks any protocol (with `service`)."
+        )
+    )
+    operations: Operations | None = Field(
+        default=None,
+        description=(
+            "How a write, a read and (optionally) the final list are sent to the service: "
+            "method, path, body, headers, statuses; text may hold {id}, {region}, {seq}."
+        ),
+    )
+    service: Slug | None = Field(
+        default=None,
+        description="For a class target: the service (or kv) whose address in each region it gets.",
+    )
     regions: list[str] | None = Field(
         default=None, min_length=1, description="Whose clients run; default: every region's."
     )
@@ -80,7 +98,7 @@ class Workload(BaseModel):
         default=False,
         description=(
             "Clients retry a failed request in the next region, as behind a global load "
-            "balancer or DNS failover (orders only; writes are idempotent by id)."
+            "balancer or DNS failover (HTTP services; writes must be idempotent by id)."
         ),
     )
     settle: Duration | None = Field(
@@ -97,6 +115,17 @@ class Workload(BaseModel):
             raise ValueError("give `settle` or `duration`, not both: `duration` fixes when it stops")
         if self.regions is not None and len(set(self.regions)) != len(self.regions):
             raise ValueError("regions lists the same region twice")
+        is_class = ":" in self.target
+        if is_class and self.service is None:
+            raise ValueError(
+                f"target {self.target!r} is a class: give `service`, whose address in each region it gets"
+            )
+        if not is_class and self.service is not None:
+            raise ValueError("`service` goes with a class target (package.module:Class)")
+        if self.operations is not None and (is_class or self.target == "kv"):
+            raise ValueError(f"`operations` are for HTTP services; target {self.target!r} has its own")
+        if self.failover and (is_class or self.target == "kv"):
+            raise ValueError("`failover` is for HTTP services")
         return self
 
 

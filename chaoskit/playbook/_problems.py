@@ -9,11 +9,10 @@ key at the key itself and suggest the closest known key.
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ import yaml
 from pydantic import BaseModel, Tag, ValidationError
 
 from chaoskit.errors import Problem
+from chaoskit.names import suggest
 from chaoskit.playbook._values import short
 from chaoskit.yamlsource import Path_, Source
 
@@ -31,19 +31,8 @@ FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Errors whose message already shows the value (ours) or where it would not help.
 _SAYS_WHAT_IT_GOT = {
     "duration", "threshold", "slug", "fault_id", "dns_name", "callable", "step_kind",
-    "value_error", "assertion_error",
+    "value_error", "assertion_error", "template", "status", "header",
 }  # fmt: skip
-
-
-def suggest(word: str, choices: Iterable[str], *, show_all: int = 8) -> str:
-    """A hint naming the closest of `choices` to `word`, or listing them when few."""
-    options = sorted({str(c) for c in choices})
-    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    if options and len(options) <= show_all:
-        return "known: " + ", ".join(options)
-    return ""
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.*-]+")

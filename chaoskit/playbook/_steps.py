@@ -9,7 +9,7 @@ and ``manual`` steps take time: an injected fault runs in the background.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
@@ -98,11 +98,24 @@ class WaitStep(_Step):
     wait: Duration
 
 
+ProbeExpectation = Literal["pass", "fail", "any"]
+
+
 class ProbeStep(_Step):
-    """Run a probe and record its result in the journal. A failing probe step
-    does not stop the method: guard with `stop_conditions` for that."""
+    """Run a probe and record its result. A probe step that does not end as
+    `expect` says fails the run (``pass``, the default: the probe must pass;
+    ``fail``: it must fail, e.g. to show a fault is felt; ``any``: either is
+    tolerated and only recorded). It does not stop the method: guard with
+    `stop_conditions` for that."""
 
     probe: Probe
+    expect: ProbeExpectation = Field(
+        default="pass",
+        description=(
+            "What the probe must do for the run to pass: pass (default), fail, "
+            "or any (a failure is tolerated and only recorded)."
+        ),
+    )
 
 
 class NoteStep(_Step):

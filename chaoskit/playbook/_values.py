@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from chaoskit.durations import DURATION_PATTERN, parse_duration, parse_offset
 from chaoskit.names import DNS_NAME_PATTERN, FAULT_ID_PATTERN, LABEL_PATTERN, dns_name_problem
+from chaoskit.workload import CLASS_PATTERN
 
 
 def _error(kind: str, reason: str) -> PydanticCustomError:
@@ -157,3 +158,27 @@ DnsName = Annotated[
     ),
 ]
 """A host name to query (no wildcard)."""
+
+
+# A workload's target: a service (a label) or a class, ``package.module:Class``.
+WORKLOAD_TARGET_PATTERN = f"^({LABEL_PATTERN}|{CLASS_PATTERN.strip('^$')})$"
+_WORKLOAD_TARGET = re.compile(WORKLOAD_TARGET_PATTERN)
+
+
+def _to_workload_target(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 200 or not _WORKLOAD_TARGET.fullmatch(value):
+        raise _error(
+            "slug",
+            f"{short(value)} is neither a service name (lower-case letters, digits, '-') "
+            "nor a class (package.module:Class)",
+        )
+    return value
+
+
+WorkloadTargetName = Annotated[
+    str,
+    BeforeValidator(_to_workload_target),
+    WithJsonSchema({"type": "string", "pattern": WORKLOAD_TARGET_PATTERN, "maxLength": 200,
+                    "examples": ["orders", "cart", "kv", "myteam.clients:CartClient"]}),
+]
+"""What a workload drives: a service of the topology, ``kv``, or ``package.module:Class``."""

@@ -14,7 +14,8 @@ import json
 import sys
 from typing import Any
 
-from chaoskit.playbook import SCHEMA_PATH, Playbook, _known
+from chaoskit.checks import known_expectations
+from chaoskit.playbook import SCHEMA_PATH, Playbook
 from chaoskit.playbook._values import ID_PATTERN
 
 _BOUND = "An upper bound, e.g. 10s, 5% or 0 (definitions: docs/checks.md)."
@@ -35,7 +36,7 @@ def playbook_schema() -> dict[str, Any]:
         "type": "string",
     }
     expectations["properties"] = {
-        **{name: {**bound, "description": f"{name}: at most this"} for name in _known.expectation_names()},
+        **{name: {**bound, "description": f"{name}: at most this"} for name in known_expectations()},
         "during": during,
     }
     expectations["additionalProperties"] = False

@@ -1,10 +1,13 @@
 """The world's baseline between tests: confirmed quickly, restored without restarting anything.
 
 After a test the `chaos` fixture reverts the test's faults (each revert is
-confirmed on the wire), then looks at the whole world once: no fault in the
-journal, DNS answering as rendered, every proxy present, enabled and without
-toxics, every container running. Only if something is off does it run
-`Faults.reset()`; if even that cannot be confirmed, the test errors with
+confirmed on the wire), then looks at the whole world once, as `chaoskit
+status` does: no fault in the journal, no drift (`chaoskit/faults/drift.py`: no
+foreign toxic, every proxy present and enabled, Corefiles as rendered and
+served, every container running on its networks) and DNS answering as
+rendered. Only if something is off does it run `Faults.reset()`, the same reset
+as `chaoskit reset`, and the test's report says what was off and what the reset
+changed; if even that cannot be confirmed, the test errors with
 `BaselineNotRestored` and the chaos tests after it error too, until the
 baseline is back.
 """
@@ -17,8 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from chaoskit.errors import ChaoskitError, WorldError
 from chaoskit.faults import Faults
 from chaoskit.region import World
-from chaoskit.region.engine import docker_client
-from chaoskit.render import proxies
 
 
 class BaselineNotRestored(WorldError):
@@ -44,13 +45,9 @@ class Baseline:
 
     def problems(self, faults: Faults) -> list[str]:
         """What is off the baseline right now; empty when everything is as rendered."""
-        # Three independent looks, each waiting on a server: side by side, the slowest sets the time.
-        with ThreadPoolExecutor(3, thread_name_prefix="chaoskit-baseline") as pool:
-            looks = [
-                pool.submit(self._faults_and_wire, faults),
-                pool.submit(self._missing_proxies, faults),
-                pool.submit(self._stopped_containers),
-            ]
+        # Two independent looks, each waiting on servers: side by side, the slowest sets the time.
+        with ThreadPoolExecutor(2, thread_name_prefix="chaoskit-baseline") as pool:
+            looks = [pool.submit(faults.off_baseline), pool.submit(self._wire, faults)]
             found: list[str] = []
             for look in looks:
                 try:
@@ -60,47 +57,30 @@ class Baseline:
             return found
 
     @staticmethod
-    def _faults_and_wire(faults: Faults) -> list[str]:
-        found = [
-            f"fault {f['id']} ({f.get('describe', '?')}) still in the journal, held by {f.get('holder')}"
-            for f in faults.listing()
-        ]
+    def _wire(faults: Faults) -> list[str]:
         try:
             faults.confirm_baseline()  # DNS as rendered, no toxics, every proxy enabled
         except ChaoskitError as exc:
-            found.append(str(exc))
-        return found
+            return [str(exc)]
+        return []
 
-    def _missing_proxies(self, faults: Faults) -> list[str]:
-        found = []
-        for region in self.world.topology.regions:
-            expected = {p["name"] for p in proxies(self.world.plan, region)}
-            try:
-                present = set(faults.ctx.toxiproxy(region).list_proxies())
-            except ChaoskitError as exc:
-                found.append(f"Toxiproxy of {region}: {exc}")
-                continue
-            found += [f"proxy {name} of {region} is missing" for name in sorted(expected - present)]
-        return found
+    def before(self, faults: Faults, test: str) -> str:
+        """Before a test: confirm the baseline once per session, or again after a failed reset.
 
-    def _stopped_containers(self) -> list[str]:
-        # The low-level list is one request; the high-level one inspects every container.
-        flt = {"label": f"com.docker.compose.project={self.world.project}"}
-        rows = docker_client().api.containers(all=True, filters=flt)
-        return [
-            f"container {row['Labels'].get('com.docker.compose.service')} is {row['State']}"
-            for row in rows
-            if row["Labels"].get("io.chaoskit.role") != "tools" and row["State"] != "running"
-        ]
-
-    def before(self, faults: Faults, test: str) -> None:
-        """Before a test: confirm the baseline once per session, or again after a failed reset."""
+        Returns a note saying what was off and what the reset changed (empty when nothing was).
+        """
         if self.checked and self.broken is None:
-            return
+            return ""
         found = [f"not restored since {self.broken}"] if self.broken else self.problems(faults)
-        if found:
-            self._reset(faults, test, found, when="before")
         self.checked = True
+        if not found:
+            return ""
+        took, changes = self._reset(faults, test, found, when="before")
+        return (
+            f"world {self.world.project} was off its baseline before the test:\n{_bullets(found)}\n"
+            f"restored and confirmed by a reset in {took:.1f} s, which changed:\n"
+            f"{_bullets(changes or ['nothing (it went back by itself)'])}"
+        )
 
     def after(self, faults: Faults, test: str) -> str:
         """After a test: revert its faults and confirm the baseline; reset only what is off.
@@ -118,16 +98,18 @@ class Baseline:
         if not found:
             self.timings.append(time.monotonic() - started)
             return ""
-        took = self._reset(faults, test, found, when="after")
+        took, changes = self._reset(faults, test, found, when="after")
         return (
             f"world {self.world.project} was off its baseline after the test:\n{_bullets(found)}\n"
-            f"restored and confirmed by a reset in {took:.1f} s"
+            f"restored and confirmed by a reset in {took:.1f} s, which changed:\n"
+            f"{_bullets(changes or ['nothing (it went back by itself)'])}"
         )
 
-    def _reset(self, faults: Faults, test: str, found: list[str], *, when: str) -> float:
+    def _reset(self, faults: Faults, test: str, found: list[str], *,
+               when: str) -> tuple[float, list[str]]:
         started = time.monotonic()
         try:
-            faults.reset()
+            done = faults.reset()
         except Exception as exc:
             self.broken = self.broken or test
             raise BaselineNotRestored(
@@ -140,4 +122,4 @@ class Baseline:
                 f"(or start afresh: `chaoskit down --world {self.short_name}`)."
             ) from None
         self.broken = None
-        return time.monotonic() - started
+        return time.monotonic() - started, list(done["changes"])

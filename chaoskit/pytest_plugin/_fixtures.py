@@ -23,12 +23,12 @@ from chaoskit.faults import Faults
 from chaoskit.faults.context import Context
 from chaoskit.faults.controller import ActiveFault
 from chaoskit.history import Event, History
-from chaoskit.pytest_plugin._services import get_exits, set_exits
 from chaoskit.pytest_plugin._session import session_of
 from chaoskit.region import World
+from chaoskit.region.exits import get_exits, set_exits
 from chaoskit.region.world import HostAddress
 from chaoskit.toxiproxy import ToxiproxyClient
-from chaoskit.workload import KvTarget, OrdersTarget, Workload, WorkloadStats
+from chaoskit.workload import Operations, Workload, WorkloadStats, choose_target, is_class_reference
 
 
 class ChaoskitResetWarning(UserWarning):
@@ -206,7 +206,10 @@ def chaos(chaoskit_world: World, request: pytest.FixtureRequest) -> Iterator[Fau
     baseline = session_of(request.config).baseline(chaoskit_world)
     test = request.node.nodeid
     faults = Faults(chaoskit_world, on_event=clock_of(request.node).fault_event)
-    baseline.before(faults, test)
+    note = baseline.before(faults, test)
+    if note:
+        request.node.add_report_section("setup", "chaoskit", note)
+        warnings.warn(ChaoskitResetWarning(note), stacklevel=1)
     yield faults
     note = baseline.after(faults, test)
     if note:
@@ -216,8 +219,13 @@ def chaos(chaoskit_world: World, request: pytest.FixtureRequest) -> Iterator[Fau
 
 @pytest.fixture
 def chaoskit_workload(chaoskit_world: World, request: pytest.FixtureRequest) -> Iterator[WorkloadFactory]:
-    """``chaoskit_workload("orders" | "kv", rate=20, ...)`` starts a workload and returns a
-    `WorkloadRun`; whatever is still running after the test is stopped."""
+    """``chaoskit_workload("cart", operations={...}, rate=20, ...)`` starts a workload and returns
+    a `WorkloadRun`; whatever is still running after the test is stopped.
+
+    The options are a playbook's `workload:` keys: `target` is a service of the topology
+    (with its `operations`; ``orders`` has them built in), ``kv``, or a class
+    ``package.module:Class`` (with `service`).
+    """
     runs: list[WorkloadRun] = []
     clock = clock_of(request.node)
 
@@ -231,16 +239,24 @@ def chaoskit_workload(chaoskit_world: World, request: pytest.FixtureRequest) -> 
         timeout: float = 1.0,
         duration: float = 600.0,
         seed: int | None = None,
+        operations: Operations | Mapping[str, Any] | None = None,
+        service: str | None = None,
+        failover: bool = False,
     ) -> WorkloadRun:
         where = list(regions or chaoskit_world.topology.regions)
-        if target == "orders":
-            driven: OrdersTarget | KvTarget = OrdersTarget(
-                {r: chaoskit_world.service_url("orders", r) for r in where}
-            )
-        elif target == "kv":
-            driven = KvTarget({r: str(chaoskit_world.endpoint_address("kv", r)) for r in where})
-        else:
-            raise ValueError(f"workload target {target!r}: 'orders' or 'kv'")
+        known = chaoskit_world.topology.endpoint_names
+        for name in (service,) if is_class_reference(target) else (target,):
+            if name not in known:
+                raise ValueError(f"workload target {name!r} is no service of the world; known: {known}")
+        driven = choose_target(
+            target,
+            address=lambda e, r: str(chaoskit_world.endpoint_address(e, r)),
+            regions=where,
+            operations=operations,
+            service=service,
+            failover=failover,
+            search=[request.path.parent],
+        )
         workload = Workload(
             driven, rate=rate, mix=mix, concurrency=concurrency, timeout=timeout, duration=duration, seed=seed
         )

@@ -16,17 +16,18 @@ from typing import Any
 import pytest
 
 from chaoskit.checks import Verdict
-from chaoskit.errors import ChaoskitError, Problem
-from chaoskit.playbook import Playbook, load_playbook, validate_playbook
-from chaoskit.playbook._loader import MAX_BYTES
-from chaoskit.pytest_plugin._services import get_exits, set_exits
+from chaoskit.errors import ChaoskitError, PlaybookError, Problem
+from chaoskit.playbook import Playbook, ProbeStep, load_playbook
 from chaoskit.pytest_plugin._session import session_of
+from chaoskit.region.exits import get_exits, set_exits
 from chaoskit.runner import Run, RunResult
-from chaoskit.yamlsource import parse_yaml
+from chaoskit.yamlsource import MAX_BYTES, parse_yaml
 
 _VERSION = re.compile(rb"^version:[ \t]*['\"]?1['\"]?[ \t]*(#.*)?$", re.MULTILINE)
 _METHOD = re.compile(rb"^method:", re.MULTILINE)
 STEADY_STATE = "steady-state"
+PROBES = "probes"  # the method's and rollbacks' probe steps, each as its `expect` says
+WORKLOAD = "workload"  # the workload recorded operations
 RUN = "run"
 
 
@@ -64,12 +65,18 @@ class PlaybookFile(pytest.File):
     def collect(self) -> list[pytest.Item]:
         # Relative to where pytest runs, so problems read `playbooks/x.yaml:12:5`.
         path = Path(os.path.relpath(self.path)) if self.path.is_relative_to(Path.cwd()) else self.path
-        problems = validate_playbook(path)
-        if problems:
-            return [InvalidPlaybook.from_parent(self, name="validate", problems=problems)]
-        playbook = load_playbook(path)
+        try:
+            playbook = load_playbook(path)  # read once: problems and model together
+        except PlaybookError as exc:
+            return [InvalidPlaybook.from_parent(self, name="validate", problems=list(exc.problems))]
         self.playbook = playbook
-        names = ([STEADY_STATE] if playbook.steady_state else []) + list(playbook.thresholds)
+        probes = any(isinstance(s, ProbeStep) for s in [*playbook.method, *playbook.rollbacks])
+        names = (
+            ([STEADY_STATE] if playbook.steady_state else [])
+            + ([PROBES] if probes else [])
+            + ([WORKLOAD] if playbook.workload is not None else [])
+            + list(playbook.thresholds)
+        )
         return [Expectation.from_parent(self, name=n) for n in names or [RUN]]
 
     def where(self, *path: str | int) -> int:
@@ -155,6 +162,8 @@ class Expectation(pytest.Item):
             return []
         if self.name == STEADY_STATE:
             return [v for v in result.verdicts if v.name.startswith("steady state")]
+        if self.name == PROBES:
+            return [v for v in result.verdicts if v.name.startswith(("method probe ", "rollback probe "))]
         return [v for v in result.verdicts if v.name == self.name]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
@@ -165,6 +174,10 @@ class Expectation(pytest.Item):
             line = self.parent.where("method")
         elif self.name == STEADY_STATE:
             line = self.parent.where("steady_state")
+        elif self.name == PROBES:
+            line = self.parent.where("method")
+        elif self.name == WORKLOAD:
+            line = self.parent.where("workload")
         else:
             line = self.parent.where("expectations", self.name)
         return self.path, line, f"playbook {self.parent.playbook.name}: {self.name}"

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chaoskit.engine import docker_client, require_compose
 from chaoskit.errors import EnvironmentProblem, UserError, WorldError
 from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, resolve_images
+from chaoskit.images.contexts import build_service_images
 from chaoskit.names import world_name_problem
-from chaoskit.region.engine import docker_client, require_compose
 from chaoskit.render import Plan, default_subnets, render_world
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, TOXIPROXY_API
 from chaoskit.topology import Topology, load_topology
@@ -79,7 +80,9 @@ class World:
             w = cls.define(topology, world)
         saved = w.dir / "topology.yaml"
         if saved.exists():
-            w.topology = load_topology(saved)
+            # `build:` folders are relative to where the topology came from, not to the copy.
+            base = w.info().get("topology_dir")
+            w.topology = load_topology(saved, base=base, check_builds=False)
         return w
 
     @property
@@ -155,9 +158,14 @@ class World:
         if subnets is None:
             start = zlib.crc32(self.project.encode()) % 200
             subnets = default_subnets(self.topology, self._used_subnets(), start)
+        from chaoskit.inworld.protocol.journal import secure_dir
+
         self._plan = Plan(self.topology, self.project, subnets)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        # The journal in it steers the reaper, which holds the Docker socket: owner only.
+        secure_dir(self.dir)
         render_world(self._plan, self.dir)
+        info = {**self.info(), "topology_dir": str(self.topology.base.resolve())}
+        (self.dir / "world.json").write_text(json.dumps(info, indent=2) + "\n")
         src = Path(self.topology.source)
         if src.exists() and src.resolve() != (self.dir / "topology.yaml").resolve():
             shutil.copyfile(src, self.dir / "topology.yaml")
@@ -168,6 +176,7 @@ class World:
         """Create everything and wait until healthy; on failure show logs and remove it all."""
         require_compose()
         env = self.image_env(images)
+        build_service_images(self.topology, self.project, log)
         if self.is_running():
             log(f"world {self.project} is already up")
             return
@@ -198,7 +207,7 @@ class World:
         raise WorldError(f"could not create world {self.project}: {last}")
 
     def _write_journal_baseline(self) -> None:
-        from chaoskit.inworld import journal
+        from chaoskit.inworld.protocol import journal
 
         if not (self.dir / journal.JOURNAL).exists():
             journal.write(self.dir, journal.empty())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, SERVICES_IMAGE
+from chaoskit.images.catalogue import IMAGES, SERVICES_ENV, SERVICES_IMAGE, built_image
 from chaoskit.render.plan import AGENT_PORT, REAPER_PORT, REPLICATION_PORT, TOXIPROXY_API, Plan
 
 BUSYBOX = "/tools/busybox"
@@ -104,7 +104,9 @@ def render_compose(plan: Plan) -> dict[str, Any]:
         }
         kv_port = topo.model.kv.port
         kv_cmd = ["redis-server", "--port", str(kv_port), "--protected-mode", "no", "--save", "",
-                  "--appendonly", "no", "--repl-timeout", "5", "--repl-ping-replica-period", "1"]
+                  "--appendonly", "no", "--repl-timeout", "5", "--repl-ping-replica-period", "1",
+                  # A promotion or failback resyncs a store at once, not after Redis's 5 s wait.
+                  "--repl-diskless-sync-delay", "0"]
         kv_deps: dict[str, Any] = {}
         if r != topo.primary:
             # The replica reaches the primary through its own region's Toxiproxy, by
@@ -166,20 +168,44 @@ def _endpoint_list(plan: Plan, endpoint: str, first: str) -> str:
                     for r in order)
 
 
+def env_key(name: str) -> str:
+    """A name as part of an environment variable: ``us-west-2`` -> ``US_WEST_2``."""
+    return name.upper().replace("-", "_")
+
+
+def service_contract(plan: Plan, name: str, region: str) -> dict[str, str]:
+    """The variables every service of the topology gets (documented in docs/services.md)."""
+    topo = plan.topology
+    svc = topo.services[name]
+    env: dict[str, str] = {
+        "CHAOSKIT_SERVICE": name,
+        "CHAOSKIT_REGION": region,
+        "CHAOSKIT_DOMAIN": topo.domain,
+        "CHAOSKIT_PORT": str(svc.port),
+    }
+    for dep in svc.uses:
+        own = topo.endpoint(dep, region)
+        key = env_key(dep)
+        env[f"CHAOSKIT_ENDPOINT_{key}"] = f"{own.dns_name}:{own.port}"
+        env[f"CHAOSKIT_ENDPOINTS_{key}"] = _endpoint_list(plan, dep, region)
+        for r in topo.regions:
+            there = topo.endpoint(dep, r)
+            env[f"CHAOSKIT_ENDPOINT_{key}_{env_key(r)}"] = f"{there.dns_name}:{there.port}"
+        if own.kind == "kv":
+            # In a replica region the own-region endpoint is read-only: writes go here.
+            env[f"CHAOSKIT_WRITE_ENDPOINT_{key}"] = f"{topo.write_name(dep)}:{own.port}"
+    return env
+
+
 def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict[str, Any]:
     topo = plan.topology
     svc = topo.services[name]
-    env: dict[str, str] = {"CHAOSKIT_REGION": region, "CHAOSKIT_DOMAIN": topo.domain}
-    for dep in svc.uses:
-        own = topo.endpoint(dep, region)
-        key = dep.upper().replace("-", "_")
-        env[f"CHAOSKIT_ENDPOINT_{key}"] = f"{own.dns_name}:{own.port}"
-        env[f"CHAOSKIT_ENDPOINTS_{key}"] = _endpoint_list(plan, dep, region)
+    env = service_contract(plan, name, region)
     deps = _healthy(f"coredns-{region}", f"toxiproxy-{region}")
     for dep in svc.uses:
         for r in topo.regions:
             deps.update(_healthy(f"{dep}-{r}") if dep != "kv" else _healthy(f"kv-{r}"))
-    if svc.image is None:  # chaoskit's reference implementation
+    if svc.image is None and svc.build is None:  # chaoskit's reference implementation
         image = _services_image()
         command: list[str] | None = ["python3", "-m", f"inworld.{name}"]
         if name == "orders":
@@ -195,7 +221,8 @@ def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict
         health = _wget(f"http://127.0.0.1:{svc.port}{svc.health_path}", "/bin/busybox")
         volumes: list[str] = []
     else:
-        image = svc.image
+        # A `build:` service runs the image `chaoskit up` built for this world.
+        image = svc.image or built_image(plan.project, name)
         command = svc.command
         health = _wget(f"http://127.0.0.1:{svc.port}{svc.health_path}")
         volumes = ["tools:/tools:ro"]

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from chaoskit.inworld.corefile import write_corefile
+from chaoskit.inworld.protocol.corefile import write_corefile
 from chaoskit.render.plan import Plan
+from chaoskit.topology.model import GLOBAL_ZONE
 
 BASELINE_TTL = 5
 
@@ -22,7 +23,22 @@ def environment() -> Environment:
 def render_corefile(plan: Plan, region: str) -> str:
     others = [r for r in plan.topology.regions if r != region]
     return _env.get_template("Corefile.j2").render(
-        plan=plan, region=region, zone=plan.topology.zone(region), views=plan.views, others=others)
+        plan=plan, region=region, zone=plan.topology.zone(region), views=plan.views, others=others,
+        global_zone=plan.topology.global_zone)
+
+
+def render_global_zone(plan: Plan, region: str, view_name: str, primary: str | None = None) -> str:
+    """The world-wide zone as `region`'s CoreDNS serves it to `view_name`'s clients.
+
+    ``kv`` answers with the address, on the client's network, of the Toxiproxy of
+    the store's primary region (`primary`, default the topology's first region).
+    """
+    view = plan.view(view_name)
+    kv = plan.topology.endpoint("kv", primary or plan.topology.primary)
+    ns_net = view.name if view.cidr else region
+    return _env.get_template("zone.db.j2").render(
+        plan=plan, region=kv.region, zone=plan.topology.global_zone, view=view, serving=region,
+        endpoints=[kv], ttl=BASELINE_TTL, ns_ip=plan.coredns_ip(region, on=ns_net))
 
 
 def render_zone(plan: Plan, region: str, view_name: str) -> str:
@@ -41,6 +57,9 @@ def write_coredns(plan: Plan, region: str, directory: Path) -> None:
     for view in plan.views:
         path = directory / "zones" / f"{view.name}.db"
         path.write_text(render_zone(plan, region, view.name))
+        path.chmod(0o644)
+        path = directory / "zones" / f"{GLOBAL_ZONE}-{view.name}.db"
+        path.write_text(render_global_zone(plan, region, view.name))
         path.chmod(0o644)
     (directory / "Corefile.baseline").write_text(render_corefile(plan, region))
     (directory / "Corefile.baseline").chmod(0o644)

@@ -64,6 +64,9 @@ def headline_figures(summary: dict[str, Any]) -> list[Figure]:
 def _worst_rto(faults: list[dict[str, Any]]) -> Figure:
     if not faults:
         return Figure("RTO", "—", "no fault injected")
+    if any(not f["ops"] for f in faults):
+        # RTO 0 s over 0 operations would read as a perfect failover.
+        return Figure("RTO", "cannot judge", "no operations in a fault window", "bad")
     rtos = [f["rto"] for f in faults]
     if any(r is None for r in rtos):
         return Figure("RTO", "never recovered", "before the end of the run", "bad")
@@ -99,7 +102,7 @@ def fault_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
                 "applied": f"{fault['start']:.2f} s",
                 "reverted": "not reverted" if fault["end"] is None else f"{fault['end']:.2f} s",
                 "detect": seconds(f["time_to_detect"], "no errors"),
-                "rto": seconds(f["rto"], "never recovered"),
+                "rto": seconds(f["rto"], "never recovered") if f["ops"] else "cannot judge: no operations",
                 "recover": "—" if fault["end"] is None else seconds(f["time_to_recover"], "never recovered"),
                 "ops": f"{f['ops']:,}",
                 "error_rate": percent(f["error_rate"]),

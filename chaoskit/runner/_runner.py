@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +34,12 @@ from chaoskit.playbook import (
     RevertStep,
     WaitStep,
 )
-from chaoskit.probes import ProbeResult, label, run_probe
 from chaoskit.region import World
+from chaoskit.region.exits import set_exits
 from chaoskit.reports import RunOutcome, RunReport, write_report
-from chaoskit.workload import KvTarget, OrdersTarget, Workload
+from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
+from chaoskit.runner._probing import ProbeResult, label, run_probe
+from chaoskit.workload import Workload, choose_target
 
 Listener = Callable[[dict[str, Any]], None]
 TICK = 0.02
@@ -119,6 +119,7 @@ class Run:
         self.current = ""
         self._due_reverts: dict[str, float] = {}
         self.active: dict[str, dict[str, Any]] = {}
+        self.probe_outcomes: list[ProbeOutcome] = []
 
     # --- events -------------------------------------------------------------------
     def now(self) -> float:
@@ -169,18 +170,18 @@ class Run:
         self.emit("probe", phase=phase, probe=label(probe), **result.to_dict())
         return result
 
+    def _probe_step(self, index: int, step: ProbeStep, phase: str) -> None:
+        # Kept for the gate: a probe step that does not end as it `expect`s fails the run.
+        result = self._probe(step.probe, phase)
+        self.probe_outcomes.append(
+            probe_outcome(phase, index, step, label(step.probe), result.ok, result.detail))
+
     def _configure_services(self) -> None:
         for name, cfg in self.services.items():
             exits = cfg.get("exits")
             if exits is None or name not in self.world.topology.services:
                 continue
-            body = json.dumps({"exits": [] if exits == "none" else exits}).encode()
-            for region in self.world.topology.regions:
-                url = f"{self.world.service_url(name, region)}/admin/exits"
-                req = urllib.request.Request(url, data=body, method="POST",
-                                             headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=5) as resp:
-                    resp.read()
+            set_exits(self.world, name, exits)
             self.emit("configure", service=name, exits=exits)
 
     def _start_workload(self) -> None:
@@ -188,11 +189,10 @@ class Run:
         if w is None:
             return
         regions = w.regions or self.world.topology.regions
-        if w.target == "orders":
-            target: Any = OrdersTarget({r: self.world.service_url("orders", r) for r in regions},
-                                       failover=w.failover)
-        else:
-            target = KvTarget({r: str(self.world.endpoint_address("kv", r)) for r in regions})
+        folder = [self.playbook.path.parent] if self.playbook.path is not None else []
+        target = choose_target(w.target, address=lambda e, r: str(self.world.endpoint_address(e, r)),
+                               regions=regions, operations=w.operations, service=w.service,
+                               failover=w.failover, search=folder)
         horizon = w.duration or (self.playbook.method_span + (w.settle or 0) + 60)
         self.workload = Workload(target, rate=w.rate, mix={"write": w.mix.write, "read": w.mix.read},
                                  concurrency=w.concurrency, timeout=w.timeout, duration=horizon,
@@ -292,7 +292,7 @@ class Run:
         elif isinstance(step, WaitStep):
             self._sleep_until(self.now() + step.wait)
         elif isinstance(step, ProbeStep):
-            self._probe(step.probe, "method")
+            self._probe_step(index, step, "method")
         elif isinstance(step, NoteStep):
             self.note(step.note, who="playbook")
         elif isinstance(step, ManualStep):
@@ -361,7 +361,9 @@ class Run:
                     self.emit("final-read", state="done")
         after = [self._probe(p, "steady-state-after") for p in self.playbook.steady_state]
         steady_verdicts.append(_steady("steady state after", after))
-        verdicts = steady_verdicts + self._verdicts()
+        verdicts = (steady_verdicts + gate_verdicts(self.playbook, self.history, self.probe_outcomes,
+                                                    workload_ran=self.workload is not None)
+                    + self._verdicts())
         if outcome == "passed" and not all(v.passed for v in verdicts):
             outcome = "failed"
             reason = "; ".join(f"{v.name}: measured {v.measured_text}, expected {v.expected}"
@@ -386,7 +388,7 @@ class Run:
             try:
                 self.emit("rollback", index=index, describe=describe_step(step))
                 if isinstance(step, ProbeStep):
-                    self._probe(step.probe, "rollback")
+                    self._probe_step(index, step, "rollback")
                 elif isinstance(step, NoteStep):
                     self.note(step.note, who="playbook")
                 elif isinstance(step, WaitStep):

@@ -8,7 +8,6 @@ Toxiproxy. Validation errors point at file:line:column.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chaoskit.errors import Problem, TopologyError
-from chaoskit.names import env_name_problem, image_problem, label_problem, url_path_problem
+from chaoskit.names import env_name_problem, image_problem, label_problem, suggest, url_path_problem
 from chaoskit.yamlsource import Source, parse_yaml, read_yaml, validation_problems
 
 DEFAULT_TOPOLOGY_PATH = Path(__file__).with_name("default.yaml")
@@ -34,6 +33,9 @@ RESERVED = {"coredns", "toxiproxy", "kv", "reaper", "tools", "agent", "replicati
 RESERVED_PORTS = {8474: "the Toxiproxy API", 16379: "the replication link"}
 # chaoskit's reference services (in chaoskit/inworld/), run when a service gives no image.
 BUILTIN_SERVICES = {"orders", "auth"}
+# The zone of world-wide names (``kv.global.<domain>``: the store's current primary),
+# served by every region's CoreDNS; so no region may take the name.
+GLOBAL_ZONE = "global"
 MAX_REGIONS = 8
 MAX_SERVICES = 200
 DNS_PROXY_BASE = 15300  # 15300 + view index: DNS through Toxiproxy, for slow answers
@@ -94,7 +96,9 @@ class Service(BaseModel):
 
     Without `image`, the service runs chaoskit's reference implementation of the
     same name from the services image (only ``orders`` exists). A team's own
-    service gives its `image` (and optionally `command`, `env`, `health_path`).
+    service gives its `image`, or `build`: a folder with a Dockerfile (relative to
+    the topology file) that `chaoskit up` builds locally, no registry needed; and
+    optionally `command`, `env`, `health_path`.
     `uses` lists the endpoints it depends on; chaoskit passes their DNS names in
     ``CHAOSKIT_ENDPOINT_<NAME>`` (its own region) and ``CHAOSKIT_ENDPOINTS_<NAME>``
     (every region, its own first) and points its resolver at its region's CoreDNS.
@@ -104,6 +108,7 @@ class Service(BaseModel):
 
     port: int = Field(default=8080, ge=1, le=65535)
     image: ImageRef | None = None
+    build: str | None = Field(default=None, min_length=1, max_length=1000)
     command: list[str] | None = None
     env: dict[EnvName, str] = Field(default_factory=dict)
     uses: list[str] = Field(default_factory=list)
@@ -183,6 +188,13 @@ class Topology:
 
     model: TopologyModel
     source: str
+    #: Where relative `build:` contexts start: the topology file's folder.
+    base: Path = Path(".")
+
+    def build_context(self, service: str) -> Path | None:
+        """The folder `service` is built from (its `build:`), or None when it gives an image."""
+        build = self.model.services[service].build
+        return None if build is None else (self.base / build).resolve()
 
     @property
     def name(self) -> str:
@@ -226,18 +238,32 @@ class Topology:
     def zone(self, region: str) -> str:
         return f"{region}.{self.domain}"
 
+    @property
+    def global_zone(self) -> str:
+        """The zone of world-wide names, served by every region's CoreDNS."""
+        return f"{GLOBAL_ZONE}.{self.domain}"
+
+    def write_name(self, store: str = "kv") -> str:
+        """The global name of `store`'s current primary, e.g. ``kv.global.chaoskit.internal``.
+
+        Like a cloud's global writer endpoint, it follows a promotion (``kv.promote``).
+        """
+        return f"{store}.{self.global_zone}"
+
 
 def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(choices)}"
+    return suggest(word, choices, show_all=len(choices))
 
 
-def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
+def _semantic_problems(m: TopologyModel, src: Source, base: Path | None) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
     for i, r in enumerate(m.regions):
         if r in seen:
             problems.append(Problem(f"duplicate region {r!r}", src.where(("regions", i))))
+        if r == GLOBAL_ZONE:
+            problems.append(Problem(f"region name {r!r} is reserved for world-wide names "
+                                    f"(kv.{GLOBAL_ZONE}.{m.domain})", src.where(("regions", i))))
         seen.add(r)
         if r in RESERVED:
             problems.append(Problem(f"region name {r!r} is reserved by chaoskit "
@@ -283,11 +309,30 @@ def _semantic_problems(m: TopologyModel, src: Source) -> list[Problem]:
             if dep == name:
                 problems.append(Problem(f"service {name!r} uses itself",
                                         src.where(("services", name, "uses", j))))
-        if svc.image is None and name not in BUILTIN_SERVICES:
+        if svc.image is not None and svc.build is not None:
+            problems.append(Problem(f"service {name!r} gives both image and build; give one",
+                                    src.where(("services", name, "build"))))
+        if svc.build is not None and base is not None:
+            context = base / svc.build
+            try:
+                is_dir, has_dockerfile = context.is_dir(), (context / "Dockerfile").is_file()
+            except (OSError, ValueError):  # a NUL byte, a name too long: no such folder
+                is_dir = has_dockerfile = False
+            if not is_dir:
+                problems.append(Problem(
+                    f"build context {svc.build!r} of service {name!r} is not a folder "
+                    f"({context.resolve()} not found)",
+                    src.where(("services", name, "build")),
+                    "the path is relative to the topology file's folder"))
+            elif not has_dockerfile:
+                problems.append(Problem(
+                    f"build context {svc.build!r} of service {name!r} has no Dockerfile",
+                    src.where(("services", name, "build"))))
+        if svc.image is None and svc.build is None and name not in BUILTIN_SERVICES:
             problems.append(Problem(
                 f"service {name!r} has no image; built-in implementations: "
                 f"{', '.join(sorted(BUILTIN_SERVICES))}",
-                where, "give image: (and command:) for your own service"))
+                where, "give image: or build: (and command:) for your own service"))
     host_ports: dict[int, str] = {}
     for region, hp in m.ports.items():
         where = src.where(("ports", region))
@@ -396,22 +441,31 @@ def _subnet_problems(m: TopologyModel, src: Source) -> list[Problem]:
     return problems
 
 
-def parse_topology(text: str, name: str = "<topology>") -> Topology:
+def parse_topology(text: str, name: str = "<topology>", base: str | Path = ".") -> Topology:
+    """A topology from text; `build:` contexts are relative to `base` (and must exist there)."""
     src, problems = parse_yaml(text, name)
-    return _build(src, problems)
+    return _build(src, problems, Path(base), check_builds=True)
 
 
-def load_topology(path: str | Path | None = None) -> Topology:
-    """Load and validate a topology file (the default one when `path` is None)."""
-    src, problems = read_yaml(path or DEFAULT_TOPOLOGY_PATH, "topology")
-    return _build(src, problems)
+def load_topology(
+    path: str | Path | None = None, *, base: str | Path | None = None, check_builds: bool = True
+) -> Topology:
+    """Load and validate a topology file (the default one when `path` is None).
+
+    `build:` contexts are relative to `base` (default: the file's folder); with
+    `check_builds` each must be a folder with a Dockerfile. A world reopened from its
+    saved copy passes the original folder and does not check (it may be gone by `down`).
+    """
+    file = Path(path or DEFAULT_TOPOLOGY_PATH)
+    src, problems = read_yaml(file, "topology")
+    return _build(src, problems, Path(base) if base is not None else file.parent, check_builds=check_builds)
 
 
 def default_topology() -> Topology:
     return load_topology(DEFAULT_TOPOLOGY_PATH)
 
 
-def _build(src: Source, problems: list[Problem]) -> Topology:
+def _build(src: Source, problems: list[Problem], base: Path, *, check_builds: bool) -> Topology:
     if problems:
         raise TopologyError(problems)
     data: Any = src.data if src.data is not None else {}
@@ -429,7 +483,7 @@ def _build(src: Source, problems: list[Problem]) -> Topology:
             for p in found
         ]
         raise TopologyError(found) from None
-    semantic = _semantic_problems(model, src)
+    semantic = _semantic_problems(model, src, base if check_builds else None)
     if semantic:
         raise TopologyError(semantic)
-    return Topology(model, src.name)
+    return Topology(model, src.name, base)

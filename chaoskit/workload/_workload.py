@@ -113,6 +113,8 @@ class Workload:
         self._rng = random.Random(seed)
         self._seed = self._rng.random()
         self._acked: dict[str, deque[str]] = {t.name: deque(maxlen=RECENT) for t in self.targets}
+        # Every id written (whatever the outcome), for a final read that reads each id.
+        self._written: dict[str, list[str]] = {t.name: [] for t in self.targets}
         self._history: History | None = None
         self._t0 = 0.0
         self._schedule: Schedule | None = None
@@ -291,8 +293,10 @@ class Workload:
         order_id = f"{self.run_id}-{task.n}" if kind == "write" else acked[-rng.randint(1, len(acked))]
         start = time.monotonic()
         try:
+            if kind == "write":
+                self._written[task.target.name].append(order_id)
             call = session.write if kind == "write" else session.read
-            result = call(region, order_id)
+            result = call(region, order_id, seq=task.n)
         except Exception as e:  # a client bug must not lose the record
             result = Result("unknown", error=f"client error: {type(e).__name__}: {e}")
         end = time.monotonic()
@@ -322,6 +326,33 @@ class Workload:
             self._counts[op.outcome] += 1
 
     # --- the end ---------------------------------------------------------------------
+    def _read_each(self, target: Target, session: Session, regions: list[str], deadline: float) -> Result:
+        """Read every id written, in every region until one has it: the ids some region has.
+
+        An id no region would answer for before `deadline` makes the whole read fail:
+        a set with holes cannot tell lost writes from unanswered reads.
+        """
+        present: list[str] = []
+        for key in dict.fromkeys(self._written[target.name]):
+            while True:
+                found = answered = False
+                error = None
+                for region in regions:
+                    result = session.read(region, key)
+                    answered = answered or result.outcome == "ok"
+                    error = error or result.error
+                    if result.outcome == "ok" and result.value is not None:
+                        found = True
+                        break
+                if found or answered:
+                    if found:
+                        present.append(key)
+                    break
+                if time.monotonic() + 0.25 >= deadline:
+                    return Result("fail", error=f"no region answered a read of {key!r}: {error}")
+                time.sleep(0.25)
+        return Result("ok", None, sorted(present))
+
     def final_read(self, timeout: float = 30.0, history: History | None = None) -> list[Op]:
         """Read the whole set of ids once per target and record it as a ``final-read`` op.
 
@@ -351,7 +382,13 @@ class Workload:
         try:
             while True:
                 for region in regions:
-                    result = session.read_all(region)
+                    try:
+                        result = session.read_all(region)
+                    except NotImplementedError:  # no list: read each id written instead
+                        result = self._read_each(target, session, regions, deadline)
+                        best = result if result.outcome == "ok" else best
+                        last = result
+                        break
                     last = result
                     if result.outcome == "ok":
                         best = result

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Mapping
 
-from chaoskit.inworld.resp import RespClient
+from chaoskit.inworld.protocol.resp import RespClient
 
 HOST = "127.0.0.1"
 

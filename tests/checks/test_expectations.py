@@ -177,3 +177,34 @@ def test_verdicts_serialise() -> None:
         "passed": True,
         "detail": "fault region-1",
     }
+
+
+def test_a_fault_window_without_operations_cannot_be_judged() -> None:
+    # The workload drove nothing while the fault was in force: "RTO 0 s" would be no evidence.
+    r = Recorder()
+    r.traffic(0.0, 5.0, 0.5)
+    r.fault("quiet", 10.0, 20.0)
+    r.traffic(25.0, 40.0, 0.5)
+    spec = {"rto": "10s", "error_rate": "5%", "p99_latency": "1s", "time_to_detect": "5s"}
+    v = by_name(evaluate(r.history, spec))
+    for name in spec:
+        assert v[name].measured is None and not v[name].passed, v[name]
+        assert v[name].detail == "fault quiet: cannot judge: no operations in the fault window"
+
+
+def test_recovery_after_a_revert_without_operations_cannot_be_judged() -> None:
+    r = Recorder()
+    r.fault("cut", 5.0, 20.0)
+    r.traffic(0.0, 20.0, 0.5)
+    [v] = evaluate(r.history, {"time_to_recover": "10s"})
+    assert v.measured is None and not v.passed
+    assert v.detail == "fault cut: cannot judge: no operations after the revert"
+    r.traffic(20.0, 30.0, 0.5)
+    [v] = evaluate(r.history, {"time_to_recover": "10s"})
+    assert (v.measured, v.passed) == (0.0, True)
+
+
+def test_an_empty_history_judges_nothing() -> None:
+    verdicts = evaluate(Recorder().history, {"error_rate": "5%", "p99_latency": "1s", "lost_writes": 0})
+    assert not any(v.passed for v in verdicts), verdicts
+    assert by_name(verdicts)["error_rate"].detail == "cannot judge: no operations in the history"

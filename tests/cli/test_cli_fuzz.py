@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chaoskit.cli import main
-from chaoskit.region.engine import docker_client
+from chaoskit.engine import docker_client
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = str(REPO / "playbooks" / "kv-dns-empty-record.yaml")

@@ -19,7 +19,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from chaoskit.faults import Faults
-from chaoskit.inworld import journal
+from chaoskit.inworld.protocol import journal
 from chaoskit.region import World
 from chaoskit.toxiproxy import ToxiproxyClient
 

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from chaoskit.faults import Faults
-from chaoskit.inworld import journal
+from chaoskit.inworld.protocol import journal
 from chaoskit.region import World
 
 pytestmark = pytest.mark.world

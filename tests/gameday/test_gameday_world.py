@@ -21,7 +21,7 @@ from typing import Any
 import pexpect
 import pytest
 
-from chaoskit.inworld import journal
+from chaoskit.inworld.protocol import journal
 from chaoskit.region import World
 
 from .offline import small_playbook

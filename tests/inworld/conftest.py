@@ -11,7 +11,7 @@ import pytest
 
 from chaoskit.inworld.config import Config
 from chaoskit.inworld.orders import OrdersService
-from chaoskit.inworld.resp import Addresses, Resolver
+from chaoskit.inworld.protocol.resp import Addresses, Resolver
 from chaoskit.workload.local import LocalRedis, redis_server_binary
 
 NO_REDIS = (

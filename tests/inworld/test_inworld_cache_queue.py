@@ -6,7 +6,7 @@ import time
 import pytest
 
 from chaoskit.inworld.cache import CachedOrder, StaleCache
-from chaoskit.inworld.order import Order, valid_id
+from chaoskit.inworld.protocol.order_record import Order, valid_id
 from chaoskit.inworld.store import backoff
 from chaoskit.inworld.write_queue import Drainer, QueueFull, WriteQueue
 

@@ -18,10 +18,10 @@ import chaoskit.inworld
 from chaoskit.workload.local import LocalRedis, free_port
 
 PACKAGE = Path(chaoskit.inworld.__file__).parent
-MODULES = sorted(PACKAGE.glob("*.py"))
+MODULES = sorted(PACKAGE.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_only_the_standard_library_or_siblings(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):

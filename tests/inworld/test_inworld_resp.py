@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chaoskit.inworld.resp import (
+from chaoskit.inworld.protocol.resp import (
     Addresses,
     KvConnectError,
     KvConnectionLost,

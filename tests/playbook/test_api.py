@@ -26,7 +26,7 @@ def test_all_is_sorted_and_complete() -> None:
     assert public == set(names)
 
 
-def test_validate_paths_ok_and_bad(tmp_path: Path, fallback_faults: None) -> None:
+def test_validate_paths_ok_and_bad(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(BASE, encoding="utf-8")
     bad = tmp_path / "bad.yaml"
@@ -37,7 +37,7 @@ def test_validate_paths_ok_and_bad(tmp_path: Path, fallback_faults: None) -> Non
     assert [p.where.rsplit(":", 2)[0] for p in problems] == [str(bad), str(tmp_path / "missing.yaml")]
 
 
-def test_validate_paths_takes_directories(tmp_path: Path, fallback_faults: None) -> None:
+def test_validate_paths_takes_directories(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(BASE, encoding="utf-8")
     (tmp_path / "b.yml").write_text("version: 1\n", encoding="utf-8")
     code, problems = validate_paths([tmp_path])

@@ -113,7 +113,10 @@ def test_required_manual_step_only_interactively(check: Check) -> None:
 
 
 def test_rollbacks_cannot_inject_or_be_timed(check: Check) -> None:
-    text = BASE + "rollbacks:\n  - at: 1s\n    revert: all\n  - inject: {fault: dns.ttl, target: x.y}\n"
+    text = BASE + (
+        "rollbacks:\n  - at: 1s\n    revert: all\n"
+        "  - inject: {fault: dns.ttl, target: kv.us-east-1.chaoskit.internal}\n"
+    )
     problems = check(text)
     assert places(problems) == ["8:9", "10:5"]
 

@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from chaoskit.playbook import SCHEMA_PATH, Playbook, _known, load_playbook, validate_playbook
+from chaoskit.faults.registry import names as fault_names
+from chaoskit.playbook import SCHEMA_PATH, Playbook, load_playbook, validate_playbook
 from chaoskit.playbook.schema import main, schema_text
 
 from .playbooks import PLAYBOOKS, REPO
@@ -21,6 +22,7 @@ EXPECTED = {
     "region-evacuation",
     "shared-auth-dependency-outage",
     "dns-failover-stale-ttl",
+    "kv-promotion-rpo",
 }
 def test_every_playbook_is_shipped() -> None:
     assert {p.stem for p in PLAYBOOKS} == EXPECTED
@@ -29,7 +31,7 @@ def test_every_playbook_is_shipped() -> None:
 @pytest.mark.parametrize("path", PLAYBOOKS, ids=lambda p: p.stem)
 def test_shipped_playbook_validates(path: Path) -> None:
     """Against the real fault registry and topology loader."""
-    names = set(_known.fault_names())
+    names = set(fault_names())
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     used = {s["inject"]["fault"] for s in data["method"] if "inject" in s}
     assert used <= names, f"the fault registry has no {', '.join(sorted(used - names))}"

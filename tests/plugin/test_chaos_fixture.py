@@ -95,7 +95,7 @@ def test_attaches_by_environment_variable_and_leaves_the_world_running(
 
 def test_workload_and_exits_fixtures_undo_what_they_did(
         pytester: pytest.Pytester, world: World, world_args: list[str]) -> None:
-    from chaoskit.pytest_plugin._services import get_exits
+    from chaoskit.region.exits import get_exits
 
     before = get_exits(world, "orders")
     pytester.makepyfile("""

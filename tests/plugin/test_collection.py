@@ -62,7 +62,9 @@ def test_only_yaml_that_looks_like_a_playbook_is_collected(pytester: pytest.Pyte
     assert looks_like_playbook(pytester.path / "tiny.yaml")
     assert not looks_like_playbook(pytester.path / "compose.yaml")
     result = pytester.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(["tiny.yaml::lost_writes", "tiny.yaml::rto", "2 tests collected*"])
+    result.stdout.fnmatch_lines(
+        ["tiny.yaml::workload", "tiny.yaml::lost_writes", "tiny.yaml::rto", "3 tests collected*"]
+    )
     result.stdout.no_fnmatch_line("*compose.yaml*")
     result.stdout.no_fnmatch_line("*settings.yml*")
 

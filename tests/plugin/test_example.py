@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from chaoskit.faults import Faults
-from chaoskit.pytest_plugin._services import get_exits
 from chaoskit.region import World
+from chaoskit.region.exits import get_exits
 
 pytestmark = pytest.mark.world
 

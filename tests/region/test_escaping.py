@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chaoskit.region.engine import docker_client
+from chaoskit.engine import docker_client
 
 pytestmark = pytest.mark.world
 

@@ -9,8 +9,8 @@ import dns.message
 import dns.query
 import pytest
 
+from chaoskit.engine import docker_client
 from chaoskit.region import World
-from chaoskit.region.engine import docker_client
 
 pytestmark = pytest.mark.world
 

@@ -102,3 +102,44 @@ def test_dollars_in_topology_values_reach_compose_literally(tmp_path: Path) -> N
     assert "/health?token=$$SECRET" in shop["healthcheck"]["test"][-1]
     assert "s3cret" not in out.stdout and "/root-of-the-runner" not in out.stdout
     assert config["services"]["kv-us-east-1"]["image"] == "kv:chosen"
+
+
+def test_a_service_gets_the_documented_contract() -> None:
+    from chaoskit.render.compose import service_contract
+
+    p = plan()
+    env = service_contract(p, "orders", "us-west-2")
+    assert env == {
+        "CHAOSKIT_SERVICE": "orders",
+        "CHAOSKIT_REGION": "us-west-2",
+        "CHAOSKIT_DOMAIN": "chaoskit.internal",
+        "CHAOSKIT_PORT": "8080",
+        "CHAOSKIT_ENDPOINT_KV": "kv.us-west-2.chaoskit.internal:6379",
+        "CHAOSKIT_ENDPOINTS_KV": "kv.us-west-2.chaoskit.internal:6379,kv.us-east-1.chaoskit.internal:6379",
+        "CHAOSKIT_ENDPOINT_KV_US_EAST_1": "kv.us-east-1.chaoskit.internal:6379",
+        "CHAOSKIT_ENDPOINT_KV_US_WEST_2": "kv.us-west-2.chaoskit.internal:6379",
+        "CHAOSKIT_WRITE_ENDPOINT_KV": "kv.global.chaoskit.internal:6379",
+    }
+
+
+def test_the_global_name_answers_the_primary_regions_proxy_on_each_clients_network(tmp_path: Path) -> None:
+    p = plan()
+    render_world(p, tmp_path)
+    for serving in p.topology.regions:
+        zones = tmp_path / "regions" / serving / "coredns" / "zones"
+        for view in p.views:
+            text = (zones / f"global-{view.name}.db").read_text()
+            net = view.name if view.cidr else serving
+            assert f"kv IN A {p.toxiproxy_ip('us-east-1', on=net)}" in text
+        corefile = (tmp_path / "regions" / serving / "coredns" / "Corefile.baseline").read_text()
+        assert corefile.count("global.chaoskit.internal:53 {") == len(p.views)
+
+
+def test_no_region_may_be_called_global() -> None:
+    import pytest
+
+    from chaoskit.errors import TopologyError
+    from chaoskit.topology import parse_topology
+
+    with pytest.raises(TopologyError, match=r"t.yaml:1:\d+: region name 'global' is reserved"):
+        parse_topology("regions: [global, us-west-2]\n", "t.yaml")

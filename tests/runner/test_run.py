@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pngs import png_pixels
 
-from chaoskit.inworld import journal
+from chaoskit.inworld.protocol import journal
 from chaoskit.playbook import load_playbook
 from chaoskit.region import World
 from chaoskit.runner import Run

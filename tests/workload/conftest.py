@@ -29,7 +29,7 @@ class FakeSession:
         with self.target.lock:
             self.target.inflight -= 1
 
-    def write(self, region: str, order_id: str) -> Result:
+    def write(self, region: str, order_id: str, *, seq: int = 0) -> Result:
         self._enter()
         try:
             if self.target.explode:
@@ -39,7 +39,7 @@ class FakeSession:
         finally:
             self._leave()
 
-    def read(self, region: str, order_id: str) -> Result:
+    def read(self, region: str, order_id: str, *, seq: int = 0) -> Result:
         self._enter()
         try:
             self.target.reads.append(order_id)

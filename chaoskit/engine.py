@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -52,3 +53,20 @@ def require_compose() -> str:
     if version is None:
         raise EnvironmentProblem("Docker Compose v2 (`docker compose`) is not available", hint=DOCTOR)
     return version
+
+
+def engine_request() -> Callable[[str, str, Any], tuple[int, Any]]:
+    """Raw Docker Engine API requests, (method, path, JSON body) -> (status, decoded body),
+    over the SDK's connection: the shape the in-world undo path (`inworld/undo.py`) takes."""
+    api = docker_client().api
+
+    def request(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        resp = api.request(method, api.base_url + path, json=body, timeout=60)
+        if not resp.content:
+            return int(resp.status_code), None
+        try:
+            return int(resp.status_code), resp.json()
+        except ValueError:
+            return int(resp.status_code), resp.text
+
+    return request

@@ -19,6 +19,7 @@ import redis
 
 from chaoskit.playbook import CommandProbe, DnsProbe, HttpProbe, KvProbe, PythonProbe, TcpProbe
 from chaoskit.region import World
+from chaoskit.region.resolver import ask_resolver
 
 RETRY_INTERVAL = 0.25
 
@@ -122,9 +123,7 @@ def _tcp(p: TcpProbe, world: World) -> tuple[bool, str]:
 
 
 def _dns(p: DnsProbe, world: World) -> tuple[bool, str]:
-    from chaoskit.faults.context import Context
-
-    ans = Context(world).ask_host(p.region, p.name, p.record, timeout=p.timeout)
+    ans = ask_resolver(world, p.region, p.name, p.record, timeout=p.timeout)
     values = [a["value"] for a in ans["answers"]]
     rcode = ans["rcode"]
     seen = "NODATA" if rcode == "NOERROR" and not values else rcode

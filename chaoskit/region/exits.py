@@ -1,4 +1,7 @@
-"""The orders service's runtime switch (``/admin/exits``), read and set in every region."""
+"""The orders service's runtime switch (``/admin/exits``), read and set in every region.
+
+The one client of that switch: the runner and the pytest plugin both use it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
-from chaoskit.region import World
+from chaoskit.region.world import World
 
 
 def _call(url: str, body: Any = None) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import types
 import typing
@@ -128,12 +129,18 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Source, list[Problem]
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         problems.append(Problem(f"invalid YAML: {exc.problem or exc.context}", where))
+    except yaml.reader.ReaderError as exc:  # a control character: say where, on one line
+        pos = exc.position
+        line, col = text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        problems.append(Problem(f"invalid YAML: the character {char!r} is not allowed in YAML",
+                                f"{name}:{line}:{col}"))
     except _TooBig:
         src.data = None
         problems.append(Problem(f"the document expands to more than {MAX_VALUES} values "
                                 "(through aliases?)", name))
     except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
-        problems.append(Problem(f"invalid YAML: {exc}", name))
+        problems.append(Problem("invalid YAML: " + " ".join(str(exc).split())[:200], name))
     return src, problems
 
 
@@ -197,11 +204,16 @@ def short(value: Any) -> str:
 _SAYS_WHAT_IT_GOT = frozenset({"value_error", "assertion_error"})
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.*-]+")
+
+
 def dotted(path: Path_) -> str:
     """``method[2].inject.for`` for a path."""
     out = ""
     for x in path:
-        out += f"[{x}]" if isinstance(x, int) else (f".{x}" if out else str(x))
+        # A key of the user's that is not a plain word (a newline, a quote) is shown quoted.
+        key = str(x) if _PLAIN_KEY.fullmatch(str(x)) else repr(x)
+        out += f"[{x}]" if isinstance(x, int) else (f".{key}" if out else key)
     return out or "(top level)"
 
 

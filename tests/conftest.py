@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from chaoskit.world import World
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With CHAOSKIT_FORBID_SKIPS=1 (CI sets it), a skipped test fails the session: CI installs
+    everything the tests need, so a skip means a test did not run."""
+    if os.environ.get("CHAOSKIT_FORBID_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped:
+        reporter.ensure_newline()
+        reporter.write_line(f"CHAOSKIT_FORBID_SKIPS=1: {len(skipped)} test(s) skipped; failing", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -12,16 +12,30 @@ from rich.markup import escape
 from chaoskit.cli._app import JsonOpt, TopologyOpt, WorldOpt, app, console, emit_json, table
 from chaoskit.errors import FaultSpecError, UserError
 
-
-def _running_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
-    from chaoskit.engine import docker_client
+if TYPE_CHECKING:
     from chaoskit.world import World
 
+
+def _named_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
+    """The world the arguments name, read from files only: arguments are checked against its
+    topology before the engine or the world is contacted."""
+    from chaoskit.world import World
+
+    return World.open(world, topology)
+
+
+def _running(w: World) -> World:
+    """`w`, once the engine answers and the world is up."""
+    from chaoskit.engine import docker_client
+
     docker_client()
-    w = World.open(world, topology)
     if not w.info():
         raise UserError(f"world {w.project} is not up", hint="run `chaoskit up` first")
     return w
+
+
+def _running_world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
+    return _running(_named_world(topology, world))
 
 
 def _when(ts: float | None) -> str:
@@ -31,17 +45,19 @@ def _when(ts: float | None) -> str:
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:
-    import yaml
+    """--param KEY=VALUE, VALUE read as YAML (``ms=500`` is a number); text when it is not YAML."""
+    from chaoskit.yamlsource import parse_yaml
 
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise FaultSpecError(f"--param {pair!r} is not KEY=VALUE")
-        try:
-            out[key.replace("-", "_")] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            out[key.replace("-", "_")] = value
+            raise FaultSpecError(f"--param {pair[:60]!r} is not KEY=VALUE")
+        src, problems = parse_yaml(value, f"--param {key[:40]}")
+        refused = [p for p in problems if "out of range" in p.message]
+        if refused:
+            raise FaultSpecError(refused[0].message, where=f"--param {key[:40]}")
+        out[key.replace("-", "_")] = value if problems else src.data
     return out
 
 
@@ -71,7 +87,7 @@ def inject(
 ) -> None:
     """Apply a fault and return once it is observed (with --for: wait, then revert)."""
     from chaoskit.durations import parse_duration
-    from chaoskit.faults import Faults, FaultSpec, revert_on_signals
+    from chaoskit.faults import Faults, FaultSpec, build, revert_on_signals
 
     if len(what) == 3:
         name, target = f"{what[0]}.{what[1]}", what[2]
@@ -96,9 +112,10 @@ def inject(
     if duration is not None:
         spec_data["for"] = duration
     spec = FaultSpec.parse(spec_data)
-    w = _running_world(topology, world)
+    w = _named_world(topology, world)
+    build(spec, w.topology)  # every argument checked before the engine or the world is contacted
+    _running(w)
     faults = Faults(w, detached=duration is None, log=lambda s: None)
-    faults.build(spec)  # all validation before anything is touched
     with revert_on_signals():
         active = faults.inject(spec)
         record = {"id": active.id, "fault": active.name, "describe": active.fault.describe(),
@@ -135,9 +152,13 @@ def revert(fault_id: str = typer.Argument(None, metavar="ID", help="fault id (`c
            topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Revert one active fault, or all of them, and confirm the baseline."""
     from chaoskit.faults import Faults
+    from chaoskit.names import fault_id_problem
 
     if bool(fault_id) == all_:
         raise UserError("give a fault ID or --all")
+    problem = fault_id and fault_id_problem(fault_id)
+    if problem:
+        raise UserError(problem, hint="`chaoskit faults` lists the active faults")
     w = _running_world(topology, world)
     faults = Faults(w, detached=True)
     known = [f["id"] for f in faults.listing()]

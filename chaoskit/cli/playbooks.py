@@ -86,13 +86,15 @@ def world_for(playbook: Any, world: str | None, images: str | None, keep: bool,
     the baseline is restored first (and what changed is logged); without, the
     run is refused (exit 2) with what is off.
     """
+    from chaoskit.cli.world import check_images_mode
     from chaoskit.engine import docker_client
     from chaoskit.errors import OffBaseline
     from chaoskit.faults import Faults
     from chaoskit.world import World
 
-    docker_client()
     w = World.define(playbook.topology_path, world)
+    check_images_mode(images)  # arguments before the engine
+    docker_client()
     started = not w.is_running()
     if started:
         log(f"bringing up {w.project}")

@@ -17,11 +17,19 @@ app.add_typer(images_app, name="images")
 
 
 def _world(topology: str | None, world: str | None):  # type: ignore[no-untyped-def]
+    """The world named by the arguments, checked without the engine (arguments come first)."""
     from chaoskit.world import World
 
     if topology is None:
         return World.open(world)
     return World.define(topology, world)
+
+
+def check_images_mode(images: str | None) -> None:
+    """Refuse a bad --images / CHAOSKIT_IMAGES before anything is contacted."""
+    from chaoskit.images.catalogue import resolve_images
+
+    resolve_images(images)
 
 
 @app.command()
@@ -33,8 +41,9 @@ def up(topology: str = TopologyOpt, world: str = WorldOpt,
     from chaoskit.engine import docker_client
     from chaoskit.faults import Faults
 
-    docker_client()
     w = _world(topology, world)
+    check_images_mode(images)
+    docker_client()
     started = time.monotonic()
     if json_out:
         updated = w.up(images=images)
@@ -68,8 +77,8 @@ def down(topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Remove this world's containers, networks and volumes, nothing else."""
     from chaoskit.engine import docker_client
 
-    docker_client()
     w = _world(topology, world)
+    docker_client()
     w.down()
     console.print(f"world {w.project} removed")
 
@@ -82,8 +91,8 @@ def status(topology: str = TopologyOpt, world: str = WorldOpt, json_out: bool = 
     from chaoskit.engine import docker_client
     from chaoskit.faults import Faults
 
-    docker_client()
     w = _world(topology, world)
+    docker_client()
     data = w.status()
     found = Faults(w, detached=True).drift()
     if json_out:
@@ -125,7 +134,10 @@ def logs(service: str = typer.Argument(None, help="compose service, e.g. coredns
          tail: int = typer.Option(100, help="lines per container"),
          topology: str = TopologyOpt, world: str = WorldOpt) -> None:
     """Logs of the world's containers (or one)."""
+    from chaoskit.engine import docker_client
+
     w = _world(topology, world)
+    docker_client()
     if not w.containers():
         raise UserError(f"world {w.project} is not up", hint="run `chaoskit up` first")
     if service:
@@ -144,8 +156,16 @@ def render(out: Path = typer.Option(Path("compose"), "--out", "-o", help="direct
     from chaoskit.world import World
 
     w = World.define(topology, world)
+    if out.exists() and not out.is_dir():
+        raise UserError("exists and is not a directory", where=f"--out {out}",
+                        hint="give a directory; it is created if missing")
     plan = Plan(w.topology, w.project, default_subnets(w.topology))
-    path = render_world(plan, out)
+    try:
+        path = render_world(plan, out)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise UserError(f"cannot write {exc.filename or out}: {reason}", where=f"--out {out}",
+                        hint="give a directory you can write to") from None
     console.print(f"wrote {path} (and regions/) for {w.project}")
 
 

@@ -94,8 +94,12 @@ def build_base(client: Any, tag: str, log: Log) -> None:
         client.api.import_image_from_file(str(tar_path), repository=repo, tag=version or "latest")
 
 
-def build_go(client: Any, role: str, tag: str, log: Log) -> None:
-    module, version, built_name, name = GO_BINARIES[role]
+def go_binary(role: str, log: Log = lambda s: None) -> Path:
+    """The pinned static binary of `role` (``coredns``, ``toxiproxy``), built into the cache once.
+
+    The Toxiproxy server is also what the wire tests run on the host (CI asks for it here).
+    """
+    module, version, built_name, _name = GO_BINARIES[role]
     gobin = cache_dir() / "gobin" / f"{role}-{version}"
     binary = gobin / built_name
     if not binary.exists():
@@ -106,6 +110,12 @@ def build_go(client: Any, role: str, tag: str, log: Log) -> None:
         gobin.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "CGO_ENABLED": "0", "GOBIN": str(gobin)}
         _run([go, "install", f"{module}@{version}"], log, env=env)
+    return binary
+
+
+def build_go(client: Any, role: str, tag: str, log: Log) -> None:
+    name = GO_BINARIES[role][3]
+    binary = go_binary(role, log)
     with tempfile.TemporaryDirectory() as tmp:
         ctx = Path(tmp)
         shutil.copy2(binary, ctx / name)

@@ -374,6 +374,13 @@ def _collisions(m: TopologyModel, src: Source) -> list[Problem]:
             if taken != mine:
                 problems.append(Problem(f"{mine} and {taken} would both be container "
                                         f"'{name}-{r}'; rename one", src.where(("services", name))))
+    # Every CoreDNS holds zones/<view>.db and zones/global-<view>.db for every view.
+    views = [*m.regions, HOST_VIEW]
+    for i, r in enumerate(m.regions):
+        if any(r == f"{GLOBAL_ZONE}-{v}" for v in views):
+            problems.append(Problem(f"region name {r!r} is the name of chaoskit's file for the "
+                                    f"{GLOBAL_ZONE} zone of another view; rename it",
+                                    src.where(("regions", i))))
     # Every region's Toxiproxy holds one proxy per endpoint and one per DNS view.
     proxies = {f"dns-{v}" for v in [*m.regions, HOST_VIEW]}
     for name in m.services:

@@ -41,8 +41,7 @@ def project_name(topology: Topology, world: str | None = None) -> str:
     project = name if name.startswith("chaoskit-") else f"chaoskit-{name}"
     problem = world_name_problem(name)
     if problem or len(project) > 60:
-        raise UserError(problem or f"world name {name!r} is too long: at most 51 characters",
-                        hint="lowercase letters, digits, '-' and '_'")
+        raise UserError(problem or f"world name {name!r} is too long: at most 51 characters")
     return project
 
 

@@ -239,3 +239,10 @@ def test_a_device_a_fifo_and_a_huge_file_are_refused_before_reading(tmp_path: Pa
             load_topology(path)
         (p,) = info.value.problems
         assert str(p).startswith(f"{path}: ") and message in str(p), str(p)
+
+
+def test_a_region_named_like_a_global_zone_file_is_refused() -> None:
+    (p,) = problems("regions: [us-east-1, global-us-east-1]\n")
+    assert p.startswith("t.yaml:1:22: ") and "global zone of another view" in p
+    (p,) = problems("regions: [global-host]\n")
+    assert "global zone of another view" in p

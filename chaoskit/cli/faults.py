@@ -95,10 +95,7 @@ def inject(
                                  "id": fault_id, "max_duration": max_s}
     if duration is not None:
         spec_data["for"] = duration
-    try:
-        spec = FaultSpec.model_validate(spec_data)
-    except Exception as exc:
-        raise FaultSpecError(str(exc).splitlines()[0]) from None
+    spec = FaultSpec.parse(spec_data)
     w = _running_world(topology, world)
     faults = Faults(w, detached=duration is None, log=lambda s: None)
     faults.build(spec)  # all validation before anything is touched
@@ -224,9 +221,16 @@ def print_drift(found: list[Any]) -> None:
 
 
 @app.command()
-def kinds(json_out: bool = JsonOpt) -> None:
+def kinds(json_out: bool = JsonOpt,
+          markdown: bool = typer.Option(False, "--markdown", help="the docs' table of kinds")) -> None:
     """Every fault chaoskit knows, with its parameters."""
     from chaoskit.faults import kinds as all_kinds
+
+    if markdown:
+        from chaoskit.faults.catalogue import kinds_markdown
+
+        print(kinds_markdown(), end="")
+        return
 
     rows: list[dict[str, Any]] = []
     for name, cls in all_kinds().items():

@@ -18,7 +18,7 @@ from chaoskit.faults.base import Change, Fault
 from chaoskit.faults.context import Context
 from chaoskit.faults.network import MAX_MS, REPLICATION
 from chaoskit.faults.registry import register
-from chaoskit.faults.spec import FaultSpec
+from chaoskit.faults.spec import FaultSpec, derived_id
 from chaoskit.topology import Topology
 
 
@@ -26,7 +26,7 @@ def part(parent: FaultSpec, suffix: str, fault: str, target: str, *, region: str
          params: dict[str, Any] | None = None) -> FaultSpec:
     """A part's spec: its id derived from the composite's, its limits the composite's."""
     return FaultSpec(fault=fault, target=target, region=region, params=params or {},
-                     id=f"{parent.id or 'fault'}-{suffix}", max_duration=parent.max_duration)
+                     id=derived_id(parent.id or "fault", suffix), max_duration=parent.max_duration)
 
 
 class Composite(Fault):

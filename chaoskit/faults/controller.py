@@ -33,7 +33,7 @@ from chaoskit.faults import registry
 from chaoskit.faults.base import Change, Fault
 from chaoskit.faults.context import Context, eventually
 from chaoskit.faults.drift import Finding, look, repair
-from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec
+from chaoskit.faults.spec import DEFAULT_MAX_DURATION_S, FaultSpec, new_id
 from chaoskit.inworld.protocol import journal, undo
 from chaoskit.region import World
 from chaoskit.toxiproxy import parse_attributes
@@ -59,10 +59,6 @@ class ActiveFault:
     @property
     def name(self) -> str:
         return self.fault.name
-
-
-def new_id() -> str:
-    return "f-" + secrets.token_hex(3)
 
 
 class Faults:
@@ -175,14 +171,18 @@ class Faults:
 
     def _check_conflicts(self, entries: list[dict[str, Any]], change: Change, fid: str) -> None:
         taken = {(t["region"], t["proxy"], t["name"]) for f in entries for t in f.get("toxics", [])}
+        # A toxic marked exclusive (the kind says so) takes its proxy for itself alone.
+        holders = {(t["region"], t["proxy"]): (f["id"], bool(t.get("exclusive")))
+                   for f in entries for t in f.get("toxics", [])}
         for t in change.toxics:
             if (t["region"], t["proxy"], t["name"]) in taken:
                 raise FaultSpecError(f"toxic {t['name']} on {t['proxy']} in {t['region']} is "
                                      "already in force", hint="revert the other fault first")
-            if t["proxy"].startswith("dns-") and any(
-                    x[0] == t["region"] and x[1] == t["proxy"] for x in taken):
-                raise FaultSpecError(f"a slow-DNS fault is already active in {t['region']}",
-                                     hint="one dns.slow per region at a time")
+            other = holders.get((t["region"], t["proxy"]))
+            if other and (t.get("exclusive") or other[1]):
+                raise FaultSpecError(f"proxy {t['proxy']} in {t['region']} is held by fault "
+                                     f"{other[0]} and takes one fault at a time",
+                                     hint=f"revert {other[0]} first")
         if change.replication and any(f.get("replication") for f in entries):
             raise FaultSpecError("a promotion is already in force",
                                  hint="revert it first: one store primary at a time")

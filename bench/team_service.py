@@ -47,7 +47,7 @@ services:
     build: {CART_SERVICE}
     port: 9000
     uses: [kv]
-    env: {{CART_EXITS: "stale-dns,failover"}}
+    env: {{CART_EXITS: "stale-dns,failover,pool"}}
 """
 
 

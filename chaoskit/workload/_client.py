@@ -108,6 +108,8 @@ class ClassTarget:
             raise ValueError("ClassTarget needs at least one region's address")
         self.write_regions = _regions(write_regions, list(self.addresses), self.addresses)
         self.read_regions = _regions(read_regions, list(self.addresses), self.addresses)
+        #: The final read lists every id in one call (else it reads each id written).
+        self.lists = callable(getattr(self.cls, "read_all", None))
 
     def session(self, timeout: float) -> ClassSession:
         return ClassSession(self.cls(dict(self.addresses), timeout))

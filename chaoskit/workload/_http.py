@@ -68,6 +68,8 @@ class HttpTarget:
                 raise ValueError(f"{region}: {url!r} is not an http:// URL")
         self.write_regions = _regions(write_regions, list(self.urls), self.urls)
         self.read_regions = _regions(read_regions, list(self.urls), self.urls)
+        #: The final read lists every id in one request (else it reads each id written).
+        self.lists = self.operations.list_ is not None
 
     def session(self, timeout: float) -> HttpSession:
         if self.failover:

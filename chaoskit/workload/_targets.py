@@ -110,6 +110,7 @@ class KvTarget:
             raise ValueError("KvTarget needs at least one region's address")
         self.write_regions = _regions(write_regions, list(self.addresses)[:1], self.addresses)
         self.read_regions = _regions(read_regions, list(self.addresses), self.addresses)
+        self.lists = True  # SMEMBERS: the final read lists every id at once
 
     def session(self, timeout: float) -> KvSession:
         return KvSession(self.addresses, timeout)

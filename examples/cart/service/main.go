@@ -15,6 +15,7 @@
 //	none        (naive) every request resolves the store's name; an empty record fails it
 //	stale-dns   keep the last address a name resolved to, and use it while the name is empty
 //	failover    a read the own region's store cannot serve goes to the next region's
+//	pool        keep connections to the store open (fewer lookups and connects under load)
 package main
 
 import (
@@ -41,6 +42,7 @@ type cart struct {
 	write    string   // host:port of the store that accepts writes
 	staleDNS bool
 	failover bool
+	pool     *pool // with pooled connections; nil: a fresh connection (and name lookup) per call
 
 	mu       sync.Mutex
 	lastGood map[string][]string // host -> addresses it last resolved to
@@ -65,9 +67,11 @@ func main() {
 			c.staleDNS = true
 		case "failover":
 			c.failover = true
+		case "pool":
+			c.pool = &pool{idle: map[string][]net.Conn{}}
 		case "none":
 		default:
-			log.Fatalf("CART_EXITS: unknown exit %q (none, stale-dns, failover)", exit)
+			log.Fatalf("CART_EXITS: unknown exit %q (none, stale-dns, failover, pool)", exit)
 		}
 	}
 	if len(c.reads) == 0 || c.write == "" {
@@ -79,8 +83,8 @@ func main() {
 	mux.HandleFunc("PUT /carts/{id}", c.put)
 	mux.HandleFunc("GET /carts/{id}", c.get)
 	mux.HandleFunc("GET /carts", c.list)
-	log.Printf("cart in %s on :%s, reads %v, writes %s, stale-dns %v, failover %v",
-		c.region, port, c.reads, c.write, c.staleDNS, c.failover)
+	log.Printf("cart in %s on :%s, reads %v, writes %s, stale-dns %v, failover %v, pool %v",
+		c.region, port, c.reads, c.write, c.staleDNS, c.failover, c.pool != nil)
 	srv := &http.Server{Addr: ":" + port, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	log.Fatal(srv.ListenAndServe())
 }
@@ -120,7 +124,7 @@ func (c *cart) run(endpoint string, cmds ...[]string) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return do(addr, storeTimeout, cmds...)
+	return c.pool.do(addr, storeTimeout, cmds...)
 }
 
 // read runs a read on the own region's store, then (with failover) on the others';

@@ -1,16 +1,19 @@
 package main
 
 // A tiny client for the Redis protocol (RESP2): enough for SET, GET, SADD, SMEMBERS
-// and MULTI/EXEC, one connection per call. The error it returns says whether the
-// command may have run: errNotSent (nothing reached the store) or an error after sending.
+// and MULTI/EXEC. The error it returns says whether the command may have run:
+// errNotSent (nothing reached the store) or an error after sending.
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
@@ -21,14 +24,73 @@ type storeError struct{ msg string }
 
 func (e storeError) Error() string { return e.msg }
 
-// do sends the commands in one round trip over a fresh connection to addr (ip:port)
-// and returns the reply of each.
-func do(addr string, timeout time.Duration, cmds ...[]string) ([]any, error) {
+// pool keeps idle connections per address (ip:port), so a busy service neither
+// connects nor resolves a name for every request; nil means a fresh connection each time.
+type pool struct {
+	mu   sync.Mutex
+	idle map[string][]net.Conn
+}
+
+const maxIdle = 16
+
+func (p *pool) get(addr string, timeout time.Duration) (net.Conn, bool, error) {
+	if p != nil {
+		p.mu.Lock()
+		conns := p.idle[addr]
+		if n := len(conns); n > 0 {
+			conn := conns[n-1]
+			p.idle[addr] = conns[:n-1]
+			p.mu.Unlock()
+			return conn, true, nil
+		}
+		p.mu.Unlock()
+	}
 	conn, err := net.DialTimeout("tcp", addr, timeout)
+	return conn, false, err
+}
+
+func (p *pool) put(addr string, conn net.Conn) {
+	if p == nil {
+		conn.Close()
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle[addr]) >= maxIdle {
+		conn.Close()
+		return
+	}
+	p.idle[addr] = append(p.idle[addr], conn)
+}
+
+// do sends the commands in one round trip to addr (ip:port) and returns the reply of
+// each. A reused connection the store closed while idle is replaced once, by a fresh one.
+func (p *pool) do(addr string, timeout time.Duration, cmds ...[]string) ([]any, error) {
+	conn, reused, err := p.get(addr, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNotSent, err)
 	}
-	defer conn.Close()
+	replies, err := roundTrip(conn, timeout, cmds)
+	if err != nil && reused && errors.Is(err, errStale) {
+		conn.Close()
+		if conn, err = net.DialTimeout("tcp", addr, timeout); err != nil {
+			return nil, fmt.Errorf("%w: %v", errNotSent, err)
+		}
+		replies, err = roundTrip(conn, timeout, cmds)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	p.put(addr, conn)
+	return replies, nil
+}
+
+// errStale: a reused connection failed before any reply byte came back; with a fresh
+// one the commands are sent again (they are idempotent: SET, SADD, reads).
+var errStale = errors.New("idle connection closed")
+
+func roundTrip(conn net.Conn, timeout time.Duration, cmds [][]string) ([]any, error) {
 	_ = conn.SetDeadline(time.Now().Add(timeout))
 	var b strings.Builder
 	for _, cmd := range cmds {
@@ -38,13 +100,16 @@ func do(addr string, timeout time.Duration, cmds ...[]string) ([]any, error) {
 		}
 	}
 	if _, err := conn.Write([]byte(b.String())); err != nil {
-		return nil, fmt.Errorf("sent, no answer: %v", err)
+		return nil, fmt.Errorf("%w: sent, no answer: %v", errStale, err)
 	}
 	r := bufio.NewReader(conn)
 	replies := make([]any, 0, len(cmds))
-	for range cmds {
+	for i := range cmds {
 		v, err := readReply(r)
 		if err != nil {
+			if i == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+				return nil, fmt.Errorf("%w: %v", errStale, err)
+			}
 			return nil, fmt.Errorf("sent, no answer: %v", err)
 		}
 		replies = append(replies, v)

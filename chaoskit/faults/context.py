@@ -13,7 +13,7 @@ from chaoskit.errors import ConfirmTimeout
 from chaoskit.render import Plan
 from chaoskit.toxiproxy import ToxiproxyClient
 from chaoskit.world import World
-from chaoskit.world.resolver import ask_resolver
+from chaoskit.world.resolver import ask_resolver, served_generation
 
 T = TypeVar("T")
 
@@ -51,14 +51,7 @@ class Context:
             return dict(json.loads(resp.read()))
 
     def generation(self, region: str) -> int:
-        from chaoskit.inworld.protocol.corefile import GENERATION_NAME
-
-        r = self.ask_host(region, GENERATION_NAME, "TXT", timeout=0.5)
-        for a in r["answers"]:
-            value = a["value"].strip('"')
-            if value.startswith("gen-"):
-                return int(value[4:])
-        return -1
+        return served_generation(self.world, region)
 
 
 def eventually(check: Callable[[], T | None], what: str, timeout: float = 5.0,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chaoskit.engine import docker_client
-from chaoskit.errors import UserError
+from chaoskit.errors import UserError, WorldError
 from chaoskit.inworld.protocol import journal, undo
 from chaoskit.render import proxies
 from chaoskit.toxiproxy import ToxiproxyClient
@@ -117,14 +117,11 @@ def update(world: World, env: dict[str, str], *, log: Log = lambda s: None,
                     client.create_proxy(p["name"], p["upstream"], listen=p["listen"])
                     done.proxies_created.append(f"{r}/{p['name']}")
         world.signal(f"coredns-{r}", "SIGUSR1")
-    from chaoskit.faults.context import Context, eventually
-
-    ctx = Context(world)
-
-    def serving(region: str) -> Callable[[], bool | None]:
-        return lambda: True if ctx.generation(region) >= generation else None
+    from chaoskit.world.resolver import wait_for_generation
 
     for r in regions:
         # Until CoreDNS serves the rewritten Corefile, its faults would look lost.
-        eventually(serving(r), f"CoreDNS of {r} reloading generation {generation}", timeout=10)
+        if not wait_for_generation(world, r, generation, timeout=10):
+            raise WorldError(f"CoreDNS of {r} did not load generation {generation} within 10 s "
+                             f"(`chaoskit logs coredns-{r}` says why)")
     return done

@@ -29,7 +29,8 @@ LAYERS: list[set[str]] = [
     {"reports", "playbook"},
     {"checks"},
     {"faults", "workload"},
-    {"world", "toxiproxy", "doctor"},
+    {"world", "doctor"},
+    {"toxiproxy"},  # the Toxiproxy client: the world's proxies are made with it
     {"render"},
     {"images"},
     {"topology"},

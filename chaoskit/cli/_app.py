@@ -21,7 +21,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 console = Console()
-err_console = Console(stderr=True)
+# Errors are not wrapped by Rich: a path or a file:line:col stays whole in logs and for grep.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def table(**options: Any) -> Table:

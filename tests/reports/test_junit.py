@@ -19,7 +19,7 @@ def test_one_test_case_per_expectation_and_failures_say_expected_and_measured() 
     root = ET.fromstring(render_junit(report))
     assert root.tag == "testsuites"
     [suite] = root
-    assert suite.get("name") == "chaoskit.world-outage"
+    assert suite.get("name") == "chaoskit.region-outage"
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("6", "4", "0")
     assert suite.get("timestamp") == "2024-05-01T10:00:00"
     cases = suite.findall("testcase")

@@ -42,8 +42,9 @@ def test_each_expectation_is_an_item_judged_from_one_run(
     pytester.makefile(".yaml", tiny=TINY.format(primary=world.topology.primary))
     reports = pytester.path / "reports"
     result = pytester.runpytest_inprocess(*world_args, "--chaoskit-report", str(reports), "-rA")
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines([
+        "PASSED tiny.yaml::workload",
         "PASSED tiny.yaml::lost_writes",
         "FAILED tiny.yaml::p50_latency*",
     ])

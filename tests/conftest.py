@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 
+# httpx imports httpcore on first use and keeps its exception classes. pytester's in-process
+# runs (tests/plugin) drop the modules first imported inside them, so a later import made new
+# classes that httpx no longer maps: a raw httpcore.ConnectError escaped a typed client error.
+# Imported once here, httpcore lives for the whole session.
+import httpcore  # noqa: F401
 import pytest
 
 from chaoskit.world import World

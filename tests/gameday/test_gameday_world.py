@@ -195,6 +195,7 @@ method:
     inject: {{id: kv-nx, fault: dns.nxdomain, target: kv.{primary}.chaoskit.internal, for: 3s}}
   - at: 11s
     probe: {{type: dns, name: kv.{primary}.chaoskit.internal, region: {primary}}}
+    expect: any  # observed for the dashboard; the fault may still be in force on a slow machine
 expectations: {{lost_writes: 0}}
 """
 

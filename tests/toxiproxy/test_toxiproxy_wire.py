@@ -38,15 +38,16 @@ def test_latency(
     client: ToxiproxyClient, make_proxy: MakeProxy, wire: Wire, streams: tuple[Stream, ...]
 ) -> None:
     proxy = make_proxy("latency")
-    assert wire.roundtrip(proxy) < FAST
+    expected = 0.1 * len(streams)
+    # The fastest of a few round trips: a loaded machine slows some, never speeds one up.
+    assert min(wire.roundtrip(proxy) for _ in range(3)) < 0.1
     for stream in streams:
         client.add_toxic(proxy.name, Latency(100), stream=stream)
-    expected = 0.1 * len(streams)
     elapsed = wire.roundtrip(proxy)
     assert expected <= elapsed < expected + 0.5
     for stream in streams:
         client.remove_toxic(proxy.name, f"latency_{stream}")
-    assert wire.roundtrip(proxy) < FAST
+    assert min(wire.roundtrip(proxy) for _ in range(3)) < 0.1
 
 
 def test_latency_reaches_open_connections(client: ToxiproxyClient, make_proxy: MakeProxy, wire: Wire) -> None:

@@ -47,7 +47,9 @@ def test_is_open_loop(fake: Any) -> None:
     begun = history.events[0].time  # the schedule's start
     lateness = sorted(op.start - (begun + op.index / 100) for op in history.ops)
     assert lateness[0] >= -0.001
-    assert lateness[len(lateness) // 2] < 0.02  # the median op starts on time
+    # A closed loop would start op i after i slow ops (op 49 about 2 s late); open, the median
+    # op starts when due, give or take what a loaded machine adds (not a timing benchmark).
+    assert lateness[len(lateness) // 2] < 0.25
 
 
 def test_never_more_in_flight_than_concurrency(fake: Any) -> None:

@@ -9,7 +9,6 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 from hostile import FUZZ, bounded, value
@@ -20,19 +19,9 @@ from chaoskit.errors import Problem
 from chaoskit.playbook import load_playbook, validate_playbook
 
 from .playbooks import PLAYBOOKS
+from .test_fuzz import _paths
 
 SHIPPED = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in PLAYBOOKS]
-
-
-def _paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [path]
-    if isinstance(data, dict):
-        for k, v in data.items():
-            out.extend(_paths(v, (*path, k)))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            out.extend(_paths(v, (*path, i)))
-    return out
 
 
 @st.composite

@@ -3,9 +3,11 @@
 A real redis-server on 127.0.0.1 sits behind a real Toxiproxy proxy. Each client writes
 unique keys (one SET per operation) while the proxy cycles through faults: the proxy
 disabled (connection refused), reset_peer, timeout, latency above the client timeout,
-slicer and limit_data cutting a reply. Every operation's error is labelled, as a history
-needs it, either a **definite failure** (the write did not run: `fail`) or an **unknown
-outcome** (it may have run: `info`). After each fault the keys are read back over a
+slicer and limit_data cutting a reply, and the proxy disabled while a write is in flight;
+each fault meets a pooled connection first, as a running service's would. Every
+operation's error is labelled, as a history needs it, either a **definite failure** (the
+write did not run: `fail`) or an **unknown outcome** (it may have run: `info`). After each
+fault the keys are read back over a
 separate, clean redis-py connection straight to redis-server, which gives the truth:
 
 - mislabelled: labelled definite, but the write ran (the lost-writes check then reports
@@ -32,6 +34,7 @@ how long one command takes when that resolver hangs.
 
     python bench/resp_vs_redispy.py                       # 10 operations per fault and client
     python bench/resp_vs_redispy.py --ops 20 --timeout 0.25 --throughput-ops 3000
+    python bench/resp_vs_redispy.py --skip-default-retries   # minutes faster
 
 Needs ``redis-server`` (apt-get install -y redis-server) and a Toxiproxy server binary
 (`$CHAOSKIT_TOXIPROXY_BIN`, the one `chaoskit images build` built, or toxiproxy-server on

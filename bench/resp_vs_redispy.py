@@ -7,8 +7,8 @@ slicer and limit_data cutting a reply, and the proxy disabled while a write is i
 each fault meets a pooled connection first, as a running service's would. Every
 operation's error is labelled, as a history needs it, either a **definite failure** (the
 write did not run: `fail`) or an **unknown outcome** (it may have run: `info`). After each
-fault the keys are read back over a
-separate, clean redis-py connection straight to redis-server, which gives the truth:
+fault the keys are read back over a separate, clean redis-py connection straight to
+redis-server, which gives the truth:
 
 - mislabelled: labelled definite, but the write ran (the lost-writes check then reports
   it as "unexpected: the store applied a write reported failed"; the error rate is wrong);

@@ -15,6 +15,8 @@ Fixtures (each makes one change and undoes it):
 - ``chaoskit_workload``: ``chaoskit_workload("orders", rate=50)`` starts a
   workload (`WorkloadRun`, a context manager giving the `History`); stopped after the test.
 - ``chaoskit_exits``: ``chaoskit_exits("orders", [...])`` sets a service's exits; restored after.
+- ``chaoskit_sweep``: ``chaoskit_sweep("orders", faults=[...], duration="5s")`` runs a
+  sweep (`chaoskit.sweep`) on the session's world and returns its `Matrix`.
 - ``chaoskit`` (session): `Chaoskit`: per-region Toxiproxy and DNS, addresses,
   and ``check(history, rto="5s", lost_writes=0)``.
 
@@ -43,9 +45,12 @@ from chaoskit.pytest_plugin._fixtures import (
 )
 from chaoskit.pytest_plugin._playbooks import PlaybookFile, looks_like_playbook
 from chaoskit.pytest_plugin._session import SESSION, ChaoskitSession, base_name, session_of
+from chaoskit.pytest_plugin._sweep import chaoskit_sweep
 
 #: The fixtures that need a world; a test using any of them gets the `chaos` marker.
-WORLD_FIXTURES = frozenset({"chaoskit_world", "chaoskit", "chaos", "chaoskit_workload", "chaoskit_exits"})
+WORLD_FIXTURES = frozenset(
+    {"chaoskit_world", "chaoskit", "chaos", "chaoskit_workload", "chaoskit_exits", "chaoskit_sweep"}
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -145,6 +150,7 @@ __all__ = [
     "chaos",
     "chaoskit",
     "chaoskit_exits",
+    "chaoskit_sweep",
     "chaoskit_workload",
     "chaoskit_world",
     "looks_like_playbook",

@@ -48,6 +48,12 @@ def render_html(
     )
 
 
+def report_style() -> Markup:
+    """The report's stylesheet (inline CSS), for other pages in the same style (a sweep's matrix)."""
+    source = _environment.loader.get_source(_environment, "style.css")[0]  # type: ignore[union-attr]
+    return Markup(source)
+
+
 def _sort_time(t: Any) -> float:
     return float(t) if isinstance(t, (int, float)) and not isinstance(t, bool) else float("inf")
 

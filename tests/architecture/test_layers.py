@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"__main__"},  # python -m chaoskit
     {"cli"},
     {"pytest_plugin", "gameday"},
+    {"sweep"},  # dependency x fault class, each cell a generated playbook run by the runner
     {"runner"},
     {"reports", "playbook"},
     {"checks"},

@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"runner"},
     {"reports", "playbook"},
     {"checks"},
-    {"faults", "workload"},
+    {"faults", "workload", "discovery"},
     {"world", "doctor"},
     {"toxiproxy"},  # the Toxiproxy client: the world's proxies are made with it
     {"render"},

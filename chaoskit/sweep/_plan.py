@@ -130,10 +130,9 @@ class Base:
         Raises `UserError` for an unknown service (with "did you mean") and for a service
         that nothing can drive.
         """
-        known = list(topology.services)
-        if service not in known:
-            hint = suggest(service, known) or "the topology has no services"
-            raise UserError(f"unknown service {service!r}", where="SERVICE", hint=hint)
+        problem = topology.service_problem(service)
+        if problem:
+            raise UserError(problem, where="SERVICE")
         if workload_playbook is not None:
             playbook = load_playbook(workload_playbook)  # PlaybookError: every problem, located
             return cls.from_playbook(service, playbook, str(workload_playbook))
@@ -281,10 +280,16 @@ class Plan:
         return doc
 
 
+#: The order a person reads a playbook in (docs/playbooks.md).
+KEY_ORDER = ("version", "name", "title", "story", "tags", "topology", "services", "steady_state",
+             "workload", "method", "stop_conditions", "expectations", "rollbacks")
+
+
 def write_playbook(doc: Mapping[str, Any], path: Path, *, header: str = "") -> Path:
     """`doc` as a YAML playbook at `path` (with the schema line editors read)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(dict(doc), sort_keys=False, allow_unicode=True, width=100)
+    ordered = {k: doc[k] for k in KEY_ORDER if k in doc} | dict(doc)
+    text = yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
     lines = ["# yaml-language-server: $schema=" + _schema_ref(path)] + [f"# {h}" for h in header.splitlines()]
     path.write_text("\n".join(lines) + "\n" + text, encoding="utf-8")
     return path
@@ -365,17 +370,24 @@ def _check_playbooks(plan: Plan) -> None:
                 load_playbook(path)
             except PlaybookError as exc:
                 src, _ = read_yaml(path)
-                raise UserError([Problem(p.message, _flag_for(p.where, src.data), p.hint)
+                raise UserError([Problem(p.message, _flag_for(p.where, src), p.hint)
                                  for p in exc.problems]) from None
 
 
-def _flag_for(where: str, data: Any) -> str:
-    # A problem in the generated playbook points at the option it came from.
-    for key, flag in (("services", "--set"), ("expectations", "--thresholds"), ("workload", "--workload"),
-                      ("steady_state", "--workload"), ("method", "--faults/--duration/--steady")):
-        if f"{key}" in where or where.endswith(key):
-            return flag
-    return where
+_FLAGS = {"services": "--set", "expectations": "--thresholds", "workload": "--workload",
+          "steady_state": "--workload", "method": "--faults", "topology": "--topology"}
+
+
+def _flag_for(where: str, src: Any) -> str:
+    """The option a problem in a generated playbook came from (its file is a temporary one)."""
+    for (key, *_), (line, col) in sorted(src.positions.items(), key=lambda kv: -kv[1][0]):
+        if where.endswith(f":{line}:{col}") and isinstance(key, str):
+            return _FLAGS.get(key, key)
+    line = where.rsplit(":", 2)[-2] if where.count(":") >= 2 else ""
+    tops = sorted(((pos[0], path[0]) for path, pos in src.positions.items() if len(path) >= 1),
+                  key=lambda t: t[0])
+    found = [str(k) for ln, k in tops if line.isdigit() and ln <= int(line)]
+    return _FLAGS.get(found[-1], found[-1]) if found else "the generated playbook"
 
 
 def read_thresholds(path: str | Path) -> dict[str, Any]:

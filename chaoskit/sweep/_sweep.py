@@ -146,8 +146,10 @@ class Sweep:
             self.matrix.reason = (f"the warm-up (the workload with no fault) did not pass: {result.reason}; "
                                   "the service is not at a baseline a sweep can judge against")
             return []
-        found, seen = discover(self.world, self.plan.base.service, since, until, self.plan.candidates)
+        found, seen, observed = discover(self.world, self.plan.base.service, since, until,
+                                         self.plan.candidates)
         self.matrix.seen = seen
+        self.matrix.warmup["discovery"] = observed
         self.matrix.dependencies = [d.key for d in found]
         self.emit("discovered", dependencies=[d.key for d in found], seen=seen)
         if not found:
@@ -287,50 +289,37 @@ class Sweep:
 
 
 def discover(world: World, service: str, since: float, until: float,
-             candidates: Sequence[Dependency]) -> tuple[list[Dependency], list[dict[str, Any]]]:
-    """The dependencies `service` was seen using (among `candidates`), and what else it was seen
-    asking for, each with why it is not swept (chaoskit.discovery's observation)."""
+             candidates: Sequence[Dependency],
+             ) -> tuple[list[Dependency], list[dict[str, Any]], dict[str, Any]]:
+    """The dependencies `service` was seen using (among `candidates`: by the names it asked for
+    and the proxies that carried its connections), what else it asked for with why that is not
+    swept, and the observation itself (`chaoskit.discovery`)."""
     from chaoskit.discovery import observe
 
     observed = observe(world, service, since=since, until=until)
-    by_name = {d.name: d for d in candidates} | {d.key: d for d in candidates}
-    found: list[Dependency] = []
-    for item in observed.endpoints():
-        dep = by_name.get(_endpoint_name(item, world))
-        if dep is not None and dep not in found:
-            found.append(dep)
-    seen = []
-    for name in sorted(set(_names(observed)) - {d.name for d in found}):
-        dep = by_name.get(name)
-        why = ("not among --dependencies" if dep is not None
-               else "not an endpoint of the topology in one region (a sweep breaks those)")
-        seen.append({"name": name, "why": why})
-    order = {d: i for i, d in enumerate(candidates)}
-    return sorted(found, key=lambda d: order[d]), seen
-
-
-def _endpoint_name(item: Any, world: World) -> str:
-    """An observed endpoint as a DNS name, whatever shape discovery gives it in."""
-    if isinstance(item, str):
-        return item
-    if isinstance(item, tuple) and len(item) == 2:
-        return f"{item[0]}.{item[1]}.{world.topology.domain}"
-    for attr in ("dns_name", "name"):
-        value = getattr(item, attr, None)
-        region = getattr(item, "region", None)
-        if isinstance(value, str) and attr == "name" and region and "." not in value:
-            return f"{value}.{region}.{world.topology.domain}"
-        if isinstance(value, str):
-            return value
-    return str(item)
-
-
-def _names(observed: Any) -> list[str]:
-    names = getattr(observed, "names", [])
-    names = names() if callable(names) else names
-    if isinstance(names, dict):
-        names = list(names)
-    out = []
-    for n in names:
-        out.append(n if isinstance(n, str) else str(getattr(n, "name", n)))
-    return [n.rstrip(".") for n in out]
+    by_name = {d.name: d for d in candidates}
+    by_key = {d.key: d for d in candidates}
+    seen_keys: set[Dependency] = set()
+    for n in observed.names:
+        if n.name in by_name:
+            seen_keys.add(by_name[n.name])
+    for p in observed.proxies:
+        # Only proxies whose log names this service's connections: the byte counters are shared.
+        if p.endpoint is not None and p.connections and f"{p.endpoint}.{p.region}" in by_key:
+            seen_keys.add(by_key[f"{p.endpoint}.{p.region}"])
+    found = [d for d in candidates if d in seen_keys]
+    seen: dict[str, str] = {}
+    for n in observed.names:
+        if n.name in by_name:
+            continue
+        if n.outside:
+            why = "outside the world's domain (it would go to the internet): no fault here reaches it"
+        elif n.in_topology and n.endpoint is not None:
+            why = (f"a name of {n.endpoint} the faults of one region cannot target (a world-wide "
+                   "name, or not among --dependencies); its regional endpoints are swept")
+        else:
+            why = "not an endpoint of the topology"
+        if not n.resolved:
+            why += "; it never resolved"
+        seen.setdefault(n.name, why)
+    return found, [{"name": k, "why": v} for k, v in sorted(seen.items())], observed.to_json()

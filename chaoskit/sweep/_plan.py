@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chaoskit.checks import parse_expectations
+from chaoskit.checks import DEFAULT_SUSTAIN, parse_expectations
 from chaoskit.errors import PlaybookError, Problem, UserError
 from chaoskit.faults.registry import check_spec
 from chaoskit.faults.registry import names as fault_names
@@ -38,9 +38,11 @@ FAMILIES = ("dns", "net")
 #: Seconds a cell costs beyond its steady, fault and settle phases: steady-state probes, the
 #: fault confirmed on the wire and reverted, the final read, the baseline confirmed
 #: (measured on the reference service: bench/sweep_overhead.py).
-CELL_OVERHEAD_S = 8.0
-#: The warm-up's own overhead beyond its workload (probes, final read).
-WARMUP_OVERHEAD_S = 5.0
+CELL_OVERHEAD_S = 3.0
+#: The warm-up's own overhead beyond its workload (probes, final read, discovery).
+WARMUP_OVERHEAD_S = 3.0
+#: The settle a recovery needs to be seen: it must hold `DEFAULT_SUSTAIN` before the history ends.
+MIN_SETTLE_S = DEFAULT_SUSTAIN + 1.0
 #: The fault id every cell's playbook uses; the checks judge its window.
 CELL_FAULT_ID = "sweep"
 #: The built-in workload of the reference service (docs/orders.md).
@@ -326,6 +328,12 @@ def plan_sweep(options: SweepOptions, topology: Topology, base: Base) -> Plan:
     except PlaybookError as exc:
         problems.extend(Problem(p.message, "--thresholds " + p.where.removeprefix("expectations."), p.hint)
                         for p in exc.problems)
+    timed = sorted({"rto", "time_to_recover"} & set(options.thresholds))
+    if timed and options.settle < MIN_SETTLE_S:
+        problems.append(Problem(
+            f"--settle {options.settle:g}s is too short to judge {', '.join(timed)}: a recovery counts "
+            f"once it has held {DEFAULT_SUSTAIN:g} s, so a cell needs at least {MIN_SETTLE_S:g} s after "
+            "its fault", "--settle", f"--settle {MIN_SETTLE_S:g}s or more"))
     candidates = candidate_dependencies(topology, base.service)
     chosen = candidates
     if options.dependencies is not None:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.world
 def test_a_sweep_of_the_naive_cart_finds_its_store_and_breaks_it(cart_world: World,
                                                                  chaoskit_sweep: Any) -> None:
     matrix = chaoskit_sweep("cart-naive", workload=CART / "cart-naive.yaml", faults=["dns.nxdomain"],
-                            duration="4s", steady="2s", settle="3s", warmup="3s")
+                            duration="4s", steady="2s", settle="4s", warmup="3s")
     assert matrix.world == cart_world.project
     assert matrix.dependencies == ["kv.us-east-1", "kv.us-west-2"]
     primary = matrix.cell("kv.us-east-1", "dns.nxdomain")

@@ -33,8 +33,8 @@ def test_the_candidates_are_what_the_topology_lets_the_service_use() -> None:
 
 
 def test_estimate_is_warmup_plus_waves_of_cells() -> None:
-    p = plan(duration="4s", steady="2s", settle="3s", warmup="5s", parallel=2)
-    cell = 2 + 4 + 3 + CELL_OVERHEAD_S
+    p = plan(duration="4s", steady="2s", settle="4s", warmup="5s", parallel=2)
+    cell = 2 + 4 + 4 + CELL_OVERHEAD_S
     assert p.cell_seconds == cell
     assert p.estimate(5) == 5 + WARMUP_OVERHEAD_S + 3 * cell  # 5 cells, 2 at a time: 3 waves
 
@@ -122,7 +122,7 @@ def test_a_class_target_is_refused() -> None:
 def test_each_cell_is_a_playbook_that_validates(tmp_path: Path) -> None:
     from chaoskit.sweep._plan import write_playbook
 
-    p = plan(duration="3s", steady="2s", settle="2s", exits={"orders": {"exits": "none"}})
+    p = plan(duration="3s", steady="2s", settle="4s", exits={"orders": {"exits": "none"}})
     for fault in ("dns.nxdomain", "net.latency"):
         cell = Cell(p.candidates[1], fault)
         path = write_playbook(p.cell_playbook(cell, tmp_path), tmp_path / f"{cell.slug}.yaml")
@@ -130,7 +130,7 @@ def test_each_cell_is_a_playbook_that_validates(tmp_path: Path) -> None:
         assert playbook.judged_fault == "sweep"
         assert playbook.faults[0].fault == fault
         assert playbook.services["orders"].exits == "none"
-        assert playbook.workload is not None and playbook.workload.duration == 7
+        assert playbook.workload is not None and playbook.workload.duration == 9
         assert playbook.thresholds == {"error_rate": "5%", "rto": "10s"}
     dns = load_playbook(tmp_path / "kv-us-west-2-dns-nxdomain.yaml").faults[0]
     net = load_playbook(tmp_path / "kv-us-west-2-net-latency.yaml").faults[0]
@@ -178,3 +178,10 @@ def test_thresholds_file_problems_are_located(tmp_path: Path) -> None:
     empty.write_text("[]\n")
     with pytest.raises(UserError):
         read_thresholds(empty)
+
+
+def test_a_settle_too_short_to_see_a_recovery_is_refused() -> None:
+    with pytest.raises(UserError) as exc:
+        plan(settle="3s")
+    assert "--settle 3s is too short to judge rto" in messages(exc)
+    assert plan(settle="3s", thresholds={"error_rate": "5%"}).options.settle == 3

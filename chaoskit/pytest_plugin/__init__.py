@@ -16,7 +16,8 @@ Fixtures (each makes one change and undoes it):
   workload (`WorkloadRun`, a context manager giving the `History`); stopped after the test.
 - ``chaoskit_exits``: ``chaoskit_exits("orders", [...])`` sets a service's exits; restored after.
 - ``chaoskit_sweep``: ``chaoskit_sweep("orders", faults=[...], duration="5s")`` runs a
-  sweep (`chaoskit.sweep`) on the session's world and returns its `Matrix`.
+  sweep (`chaoskit.sweep`) on the session's world and returns its `Matrix`; with the
+  ``chaoskit_sweep(service, ...)`` marker, ``chaoskit_cell`` makes one item per cell.
 - ``chaoskit`` (session): `Chaoskit`: per-region Toxiproxy and DNS, addresses,
   and ``check(history, rto="5s", lost_writes=0)``.
 
@@ -45,11 +46,12 @@ from chaoskit.pytest_plugin._fixtures import (
 )
 from chaoskit.pytest_plugin._playbooks import PlaybookFile, looks_like_playbook
 from chaoskit.pytest_plugin._session import SESSION, ChaoskitSession, base_name, session_of
-from chaoskit.pytest_plugin._sweep import chaoskit_sweep
+from chaoskit.pytest_plugin._sweep import MARKER, chaoskit_cell, chaoskit_sweep, generate_cells
 
 #: The fixtures that need a world; a test using any of them gets the `chaos` marker.
 WORLD_FIXTURES = frozenset(
-    {"chaoskit_world", "chaoskit", "chaos", "chaoskit_workload", "chaoskit_exits", "chaoskit_sweep"}
+    {"chaoskit_world", "chaoskit", "chaos", "chaoskit_workload", "chaoskit_exits", "chaoskit_sweep",
+     "chaoskit_cell"}
 )
 
 
@@ -94,7 +96,16 @@ def pytest_configure(config: pytest.Config) -> None:
         "chaos: needs a running chaoskit world (set on every test using a chaoskit fixture "
         "and on playbook items; deselect with -m 'not chaos')",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(service, **options): with the `chaoskit_cell` fixture, one test item per cell "
+        "(dependency x fault class) of a sweep of `service` (docs/pytest.md)",
+    )
     config.stash[SESSION] = ChaoskitSession(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    generate_cells(metafunc)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -149,6 +160,7 @@ __all__ = [
     "WorkloadRun",
     "chaos",
     "chaoskit",
+    "chaoskit_cell",
     "chaoskit_exits",
     "chaoskit_sweep",
     "chaoskit_workload",

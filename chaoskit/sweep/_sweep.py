@@ -262,7 +262,8 @@ class Sweep:
     def _exits_before(self) -> dict[str, dict[str, list[str]]]:
         # Cells set the services' exits (`services:`); put back what was there.
         before = {}
-        for service in self.plan.options.exits:
+        configured = {s for s, cfg in self.plan.base.services.items() if cfg.get("exits") is not None}
+        for service in sorted(configured | set(self.plan.options.exits)):
             with contextlib.suppress(Exception):
                 before[service] = get_exits(self.world, service)
         return before
@@ -279,7 +280,7 @@ class Sweep:
         cells = {Cell(d, f).id: Cell(d, f) for d in self.plan.candidates for f in self.plan.options.faults}
         for result in self.matrix.failing:
             cell = cells.get(result.id)
-            if cell is None:
+            if cell is None or result.status == "aborted":  # interrupted: nothing found to replay
                 continue
             path = self.emit_dir / f"sweep-{self.plan.base.service}-{cell.slug}.yaml"
             write_playbook(self.plan.cell_playbook(cell, self.emit_dir), path, header=(

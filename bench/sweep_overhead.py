@@ -7,7 +7,7 @@ the other, as a person would. Prints both wall times and the ratio (sweep / sum 
 what the warm-up (discovery), the baseline checks between cells and the matrix cost, less
 what one process saves over ten. Both on the same running world, in one invocation.
 
-    python bench/sweep_overhead.py --world NAME [--duration 10s] [--steady 3s] [--settle 3s]
+    python bench/sweep_overhead.py --world NAME [--duration 10s] [--steady 3s] [--settle 4s]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--world", required=True)
     ap.add_argument("--duration", default="10s")
     ap.add_argument("--steady", default="3s")
-    ap.add_argument("--settle", default="3s")
+    ap.add_argument("--settle", default="4s")
     args = ap.parse_args()
     out = Path(tempfile.mkdtemp(prefix="chaoskit-bench-sweep-"))
     sweep_s, proc = chaoskit("sweep", "orders", "--world", args.world, "--faults", FAULTS,

@@ -5,8 +5,13 @@ In the manner of Jepsen, the workload records operations with an outcome of
 request was sent); faults and steps are recorded as events. Checks read a
 history and nothing else, so a verdict can be recomputed without a world.
 
-Serialised as JSON lines: one object a line, ``{"type": "op", ...}`` or
-``{"type": "event", ...}``. Times are seconds since the run's start.
+DNS questions the world's resolvers logged during the run (`Query`, collected by
+the runner at the end through `chaoskit.discovery`) ride along, so the checks
+that ask "did the fault reach the client?" read the history too.
+
+Serialised as JSON lines: one object a line, ``{"type": "op", ...}``,
+``{"type": "event", ...}`` or ``{"type": "query", ...}``. Times are seconds since
+the run's start.
 """
 
 from __future__ import annotations
@@ -64,12 +69,39 @@ class Event:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Query:
+    """One DNS question a region's CoreDNS logged, and how it answered.
+
+    `time`: seconds (since the epoch from `chaoskit.discovery.queries`, since the run's
+    start in a history). `region`: the region whose CoreDNS logged it (a client asks its
+    own region's). `client`: the service that asked (``orders``), the world's own part
+    (``agent-us-east-1``, ``coredns-us-west-2`` relaying a forwarded question), ``host``
+    (through a published port), or ``?<address>`` when no container of the world has that
+    address; `role` says which (``service``, ``agent``, ``coredns``, ``toxiproxy``, ``kv``,
+    ``reaper``, ``host``, ``unknown``). `name` is lower case without the final dot.
+    `rcode` is the answer's code (``NOERROR``, ``NXDOMAIN``, ``SERVFAIL``...), or
+    ``NOANSWER`` when the resolver sent nothing back (a dropped query).
+    """
+
+    time: float
+    region: str
+    client: str
+    client_ip: str
+    name: str
+    qtype: str
+    rcode: str
+    role: str = "service"
+    proto: str = "udp"
+
+
 @dataclass
 class History:
     """Operations and events of one run, in the order they were recorded."""
 
     ops: list[Op] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    queries: list[Query] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record(self, op: Op) -> None:
@@ -99,6 +131,8 @@ class History:
             yield json.dumps({"type": "event", **asdict(e)}, default=str)
         for o in sorted(self.ops, key=lambda o: (o.start, o.index)):
             yield json.dumps({"type": "op", **asdict(o)}, default=str)
+        for q in self.queries:
+            yield json.dumps({"type": "query", **asdict(q)}, default=str)
 
     def dump(self, path: str | Path) -> None:
         Path(path).write_text("".join(line + "\n" for line in self.lines()), encoding="utf-8")
@@ -116,6 +150,8 @@ class History:
                 h.ops.append(Op(**obj))
             elif typ == "event":
                 h.events.append(Event(**obj))
+            elif typ == "query":
+                h.queries.append(Query(**obj))
             else:
                 raise ValueError(f"unknown history line type {typ!r}")
         return h

@@ -3,7 +3,8 @@
 In the manner of Jepsen's checkers, every verdict here can be recomputed from
 a recorded history without a world: availability over time, fault-relative
 timings (detection, RTO, recovery after revert), lost writes and RPO in the
-manner of Jepsen's set checker, stale reads, and the verdicts a playbook's
+manner of Jepsen's set checker, stale reads, whether a DNS fault reached the
+clients (who asked the broken names again), and the verdicts a playbook's
 expectations ask for. The definitions are in docs/checks.md.
 
 ```python
@@ -18,6 +19,7 @@ for v in evaluate(history, {"rto": "10s", "lost_writes": 0}):
 ```
 """
 
+from chaoskit.checks._dns import ClientAsks, DnsWindow, dns_windows, requeried
 from chaoskit.checks._expectations import (
     Verdict,
     evaluate,
@@ -44,8 +46,10 @@ from chaoskit.checks._summary import summary
 from chaoskit.checks._traffic import traffic
 
 __all__ = [
+    "ClientAsks",
     "DEFAULT_MIN_OPS",
     "DEFAULT_SUSTAIN",
+    "DnsWindow",
     "FaultImpact",
     "FaultWindow",
     "Latency",
@@ -57,6 +61,7 @@ __all__ = [
     "Verdict",
     "Window",
     "check_set",
+    "dns_windows",
     "evaluate",
     "fault_windows",
     "find_fault",
@@ -67,6 +72,7 @@ __all__ = [
     "parse_expectations",
     "percentile",
     "recovery",
+    "requeried",
     "rpo",
     "series",
     "stale_reads",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from chaoskit.checks._dns import DnsWindow, dns_windows, requeried
 from chaoskit.checks._failover import (
     DEFAULT_MIN_OPS,
     DEFAULT_SUSTAIN,
@@ -125,6 +126,15 @@ class _Run:
             impact(self.history, w, sustain=self.sustain, min_ops=self.min_ops, target=self.target)
             for w in windows
         ]
+
+    @cached_property
+    def dns(self) -> list[DnsWindow]:
+        windows = dns_windows(self.history)
+        if isinstance(self.fault, FaultWindow):
+            return [w for w in windows if w.fault == self.fault.id]
+        if isinstance(self.fault, str):
+            return [w for w in windows if w.fault == self.fault]
+        return windows
 
     @cached_property
     def sets(self) -> list[SetCheck]:
@@ -256,6 +266,14 @@ def _stale_reads(run: _Run) -> Measure:
     return float(run.reads.count), f"{run.reads.count} of {run.reads.reads} successful reads"
 
 
+def _requeried_within(run: _Run) -> Measure:
+    if not run.dns and isinstance(run.fault, (str, FaultWindow)):
+        run.impacts  # noqa: B018  an unknown fault id is the playbook's error, as for rto
+        fid = run.fault if isinstance(run.fault, str) else run.fault.id
+        return None, f"fault {fid} broke no DNS name: nothing to ask again"
+    return requeried(run.dns)
+
+
 def _rpo(run: _Run) -> Measure:
     result = rpo(run.history, run.target)
     if result.seconds is None:
@@ -276,6 +294,7 @@ _EXPECTATIONS: dict[str, _Expectation] = {
     "unexpected_writes": _Expectation("writes", "count", _unexpected_writes),
     "stale_reads": _Expectation("reads", "count", _stale_reads),
     "rpo": _Expectation("s", "duration", _rpo),
+    "requeried_within": _Expectation("s", "duration", _requeried_within),
 }
 
 

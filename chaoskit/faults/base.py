@@ -82,6 +82,12 @@ class Fault(ABC):
     def confirm_reverted(self, ctx: Context, change: Change) -> str:
         """Observe the baseline again; return evidence. Raise ConfirmTimeout if not seen."""
 
+    def dns_targets(self) -> list[dict[str, str | None]]:
+        """The DNS names this fault breaks, for the run's history: ``{"target": name or
+        pattern, "clients_of": region, host or None}`` each; empty for a fault that breaks
+        none. The checks ask whether the clients of those names asked again."""
+        return []
+
     def describe(self) -> str:
         s = self.spec
         where = f" in {s.region}" if s.region else ""

@@ -72,6 +72,9 @@ class Composite(Fault):
             change = change.merge(part)
         return change
 
+    def dns_targets(self) -> list[dict[str, str | None]]:
+        return [t for p in self.parts() for t in p.dns_targets()]
+
     def confirm(self, ctx: Context, change: Change) -> str:
         return "; ".join(f"[{p.describe()}] {p.confirm(ctx, p.prepare(ctx))}"
                          for p in self.parts())

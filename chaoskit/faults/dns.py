@@ -276,6 +276,11 @@ class DnsFault(Fault):
     def fault_id(self) -> str:
         return self.spec.id or "fault"
 
+    def dns_targets(self) -> list[dict[str, str | None]]:
+        target = self._target()
+        return [{"target": ("*." if target.wildcard else "") + target.name,
+                 "clients_of": self.spec.clients_of}]
+
     def expr(self, ctx: Context, view: View, target: DnsTarget) -> str:
         parts = [ctx.plan.view_expr(view), f"lower(name()) matches '{target.expr_regex()}'"]
         if self.spec.fraction is not None and self.spec.fraction < 1:

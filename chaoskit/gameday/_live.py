@@ -236,7 +236,8 @@ class LiveState:
     def _compute(self) -> dict[str, Any]:
         run = self.run
         snap = run.snapshot()
-        history = History(ops=list(run.history.ops), events=list(run.history.events))
+        history = History(ops=list(run.history.ops), events=list(run.history.events),
+                          queries=list(run.history.queries))
         marks = [(n["time"], n["text"]) for n in self.notes]
         chart = chart_data(history, notes=marks, end=max(run.playbook.planned_end, snap["time"]))
         regions = region_health(history.ops, snap["time"], list(run.world.topology.regions),

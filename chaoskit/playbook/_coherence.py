@@ -34,7 +34,7 @@ from chaoskit.workload import ClientClassError, is_class_reference, load_client_
 from chaoskit.yamlsource import Path_, Source
 
 # Measured from a fault's start or end, so they need a fault (names of chaoskit.checks).
-_FAULT_TIMINGS = ("rto", "time_to_detect", "time_to_recover")
+_FAULT_TIMINGS = ("rto", "time_to_detect", "time_to_recover", "requeried_within")
 # Measured after the fault ends: the workload must outlive it.
 _AFTER_FAULT = ("time_to_recover",)
 # Characters CoreDNS configuration would read as syntax.
@@ -212,6 +212,20 @@ class _Review:
                 found = list(exc.problems)
             for p in found:
                 self.add(path, p.message, p.hint, p.where)
+
+    def _breaks_dns(self, spec: InjectSpec) -> bool:
+        """Whether the fault breaks DNS names (its kind says, `Fault.dns_targets`). True when
+        it cannot be built: its own problems are reported where it is injected."""
+        if self.topology is None:
+            return True
+        from chaoskit.faults import FaultSpec, registry
+
+        try:
+            fault = registry.build(FaultSpec.model_validate(spec.model_dump(by_alias=True)),
+                                   self.topology)
+        except Exception:  # reported by `fault`
+            return True
+        return bool(fault.dns_targets())
 
     def workload_target(self, workload: Workload) -> None:
         target = workload.target
@@ -404,7 +418,18 @@ class _Review:
                         f"{name} is measured from a fault, and the method injects none",
                     )
             return
-        end = self._ends.get(self._injected[during] if during else injects[0])
+        judged = self._injected[during] if during else injects[0]
+        if "requeried_within" in bounds:
+            step = dict(parts.method)[judged]
+            if isinstance(step, InjectStep) and not self._breaks_dns(step.inject):
+                self.add(
+                    ("expectations", "requeried_within"),
+                    f"requeried_within judges a fault that breaks DNS names, and the judged fault "
+                    f"{step.inject.id or ''} ({step.inject.fault}) breaks none".replace(" ()", ""),
+                    "set `during:` to the id of a DNS fault (dns.*, region.outage, "
+                    "dependency.outage with dns: true)",
+                )
+        end = self._ends.get(judged)
         stop = self._workload_stop
         for name in _AFTER_FAULT:
             if name in bounds and stop is not None and (end is None or end >= stop - 1e-9):

@@ -15,6 +15,9 @@ Fixtures (each makes one change and undoes it):
 - ``chaoskit_workload``: ``chaoskit_workload("orders", rate=50)`` starts a
   workload (`WorkloadRun`, a context manager giving the `History`); stopped after the test.
 - ``chaoskit_exits``: ``chaoskit_exits("orders", [...])`` sets a service's exits; restored after.
+- ``chaoskit_sweep``: ``chaoskit_sweep("orders", faults=[...], duration="5s")`` runs a
+  sweep (`chaoskit.sweep`) on the session's world and returns its `Matrix`; with the
+  ``chaoskit_sweep(service, ...)`` marker, ``chaoskit_cell`` makes one item per cell.
 - ``chaoskit`` (session): `Chaoskit`: per-region Toxiproxy and DNS, addresses,
   and ``check(history, rto="5s", lost_writes=0)``.
 
@@ -43,9 +46,13 @@ from chaoskit.pytest_plugin._fixtures import (
 )
 from chaoskit.pytest_plugin._playbooks import PlaybookFile, looks_like_playbook
 from chaoskit.pytest_plugin._session import SESSION, ChaoskitSession, base_name, session_of
+from chaoskit.pytest_plugin._sweep import MARKER, chaoskit_cell, chaoskit_sweep, generate_cells
 
 #: The fixtures that need a world; a test using any of them gets the `chaos` marker.
-WORLD_FIXTURES = frozenset({"chaoskit_world", "chaoskit", "chaos", "chaoskit_workload", "chaoskit_exits"})
+WORLD_FIXTURES = frozenset(
+    {"chaoskit_world", "chaoskit", "chaos", "chaoskit_workload", "chaoskit_exits", "chaoskit_sweep",
+     "chaoskit_cell"}
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,7 +96,16 @@ def pytest_configure(config: pytest.Config) -> None:
         "chaos: needs a running chaoskit world (set on every test using a chaoskit fixture "
         "and on playbook items; deselect with -m 'not chaos')",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(service, **options): with the `chaoskit_cell` fixture, one test item per cell "
+        "(dependency x fault class) of a sweep of `service` (docs/pytest.md)",
+    )
     config.stash[SESSION] = ChaoskitSession(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    generate_cells(metafunc)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -144,7 +160,9 @@ __all__ = [
     "WorkloadRun",
     "chaos",
     "chaoskit",
+    "chaoskit_cell",
     "chaoskit_exits",
+    "chaoskit_sweep",
     "chaoskit_workload",
     "chaoskit_world",
     "looks_like_playbook",

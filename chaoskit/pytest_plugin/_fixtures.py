@@ -111,18 +111,17 @@ class TestClock:
 
     def __init__(self) -> None:
         self.t0 = time.monotonic()
+        self.wall0 = time.time()  # t0 on the wall clock: the query log's time
         self._events: list[Event] = []
         self._histories: list[History] = []
         self._lock = threading.Lock()
 
     def fault_event(self, kind: str, active: ActiveFault) -> None:
-        event = Event(
-            time.monotonic() - self.t0,
-            kind,
-            active.name,
-            id=active.id,
-            detail={"describe": active.fault.describe()},
-        )
+        detail: dict[str, Any] = {"describe": active.fault.describe()}
+        dns = active.fault.dns_targets()
+        if dns:  # the names it breaks, for `requeried_within`
+            detail["dns"] = dns
+        event = Event(time.monotonic() - self.t0, kind, active.name, id=active.id, detail=detail)
         with self._lock:
             self._events.append(event)
             histories = list(self._histories)
@@ -153,9 +152,12 @@ class WorkloadRun:
     be counted. Or call `stop()`.
     """
 
-    def __init__(self, workload: Workload, history: History) -> None:
+    def __init__(self, workload: Workload, history: History, world: World | None = None,
+                 clock: TestClock | None = None) -> None:
         self.workload = workload
         self.history = history
+        self.world = world
+        self.clock = clock
         self._stopped = False
 
     @property
@@ -169,7 +171,24 @@ class WorkloadRun:
             self.workload.stop()
             if final_read:
                 self.workload.final_read(timeout)
+            self._collect_queries()
         return self.history
+
+    def _collect_queries(self) -> None:
+        """The DNS questions the world logged since the test began, into the history (times on
+        the test's axis), so `check(history, requeried_within=...)` can judge them."""
+        if self.world is None or self.clock is None:
+            return
+        from dataclasses import replace
+
+        from chaoskit.discovery import queries
+
+        wall0 = self.clock.wall0
+        try:
+            found = queries(self.world, since=wall0, until=time.time())
+        except Exception:  # noqa: BLE001  the check then says it has no query log to judge
+            return
+        self.history.queries.extend(replace(q, time=round(q.time - wall0, 4)) for q in found)
 
     def __enter__(self) -> History:
         return self.history
@@ -263,7 +282,7 @@ def chaoskit_workload(chaoskit_world: World, request: pytest.FixtureRequest) -> 
         history = History()
         clock.attach(history)
         workload.start(history, clock.t0)
-        run = WorkloadRun(workload, history)
+        run = WorkloadRun(workload, history, chaoskit_world, clock)
         runs.append(run)
         return run
 

@@ -97,7 +97,8 @@ def render_compose(plan: Plan) -> dict[str, Any]:
         ]
         services[f"toxiproxy-{r}"] = {
             "image": _image("toxiproxy"),
-            "command": ["-host=0.0.0.0", "-config=/config/toxiproxy.json"],
+            # -proxy-metrics: bytes per proxy on /metrics, for `chaoskit.discovery`.
+            "command": ["-host=0.0.0.0", "-config=/config/toxiproxy.json", "-proxy-metrics"],
             "volumes": [f"./regions/{r}/toxiproxy:/config:ro", "tools:/tools:ro"],
             "networks": {plan.networks[n]: {"ipv4_address": plan.toxiproxy_ip(r, on=n)} for n in regions},
             "ports": [_port(pin.toxiproxy if pin else None, TOXIPROXY_API), *endpoint_ports],

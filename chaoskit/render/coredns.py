@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from chaoskit.inworld.protocol.corefile import write_corefile
+from chaoskit.inworld.protocol.corefile import QUERY_LOG, write_corefile
 from chaoskit.render.plan import Plan
 from chaoskit.topology.model import GLOBAL_ZONE
 
@@ -14,6 +14,8 @@ BASELINE_TTL = 5
 
 _env = Environment(loader=PackageLoader("chaoskit.render", "templates"),
                    undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+# Every server block, the baseline's and each DNS fault's, logs its questions.
+_env.globals["query_log"] = QUERY_LOG
 
 
 def environment() -> Environment:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from chaoskit.checks import format_measure
+from chaoskit.checks import DnsWindow, format_measure
 
 Tone = Literal["good", "bad", "neutral"]
 
@@ -117,3 +117,25 @@ def run_time(seconds_since_start: Any) -> str:
     if isinstance(seconds_since_start, (int, float)) and not isinstance(seconds_since_start, bool):
         return f"{seconds_since_start:.2f} s"
     return str(seconds_since_start)
+
+
+def dns_rows(windows: list[DnsWindow]) -> list[dict[str, Any]]:
+    """One row per DNS fault window and client: did the fault reach it (did it ask again)?"""
+    rows: list[dict[str, Any]] = []
+    for w in windows:
+        base = {"id": w.fault, "name": w.kind or "—",
+                "names": ", ".join(w.names or w.targets)}
+        if w.reason:
+            rows.append({**base, "client": "—", "before": "—", "during": "—", "first": "—",
+                         "rcodes": "—", "flag": f"cannot judge: {w.reason}", "bad": True})
+            continue
+        for c in w.clients:
+            rows.append({
+                **base, "client": c.label, "before": f"{c.before:,}", "during": f"{c.during:,}",
+                "first": seconds(c.first, "never"),
+                "rcodes": ", ".join(f"{k} {v}" for k, v in c.rcodes.items()) or "—",
+                "flag": ("asked again" if c.asked_again else
+                         "never asked again: it answers from its own DNS cache, the fault never "
+                         "reached it"),
+                "bad": not c.asked_again})
+    return rows

@@ -8,7 +8,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from chaoskit.reports._figures import fault_rows, headline_figures, run_time, seconds
+from chaoskit.checks import dns_windows
+from chaoskit.reports._figures import dns_rows, fault_rows, headline_figures, run_time, seconds
 from chaoskit.reports._run import RunReport
 from chaoskit.reports._timeline import chart_data, chart_json, timeline_script
 
@@ -39,6 +40,7 @@ def render_html(
         verdicts=report.verdicts,
         figures=headline_figures(summary),
         faults=fault_rows(summary),
+        dns=dns_rows(dns_windows(report.history)),
         notes=[(i + 1, run_time(n["time"]), n["text"]) for i, n in enumerate(data["notes"])],
         window=seconds(data["window"]),
         journal=[_journal_row(e) for e in journal[:MAX_JOURNAL_ROWS]],
@@ -46,6 +48,12 @@ def render_html(
         chart_json=Markup(chart_json(data)),
         timeline_js=Markup(timeline_script()),
     )
+
+
+def report_style() -> Markup:
+    """The report's stylesheet (inline CSS), for other pages in the same style (a sweep's matrix)."""
+    source = _environment.loader.get_source(_environment, "style.css")[0]  # type: ignore[union-attr]
+    return Markup(source)
 
 
 def _sort_time(t: Any) -> float:

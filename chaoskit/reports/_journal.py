@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from chaoskit.checks import fault_windows
+from chaoskit.checks import dns_windows, fault_windows
 from chaoskit.reports._run import RunReport
 
 FORMAT_VERSION = 1
@@ -30,6 +30,8 @@ def journal_document(report: RunReport, summary: dict[str, Any] | None = None) -
         "verdicts": [v.to_dict() for v in report.verdicts],
         "summary": summary,
         "faults": [f.to_dict() for f in fault_windows(report.history)],
+        # Per DNS fault window: how often each client service asked the broken names.
+        "dns": [w.to_dict() for w in dns_windows(report.history)],
         "notes": [{"time": t, "text": text} for t, text in report.notes],
         "events": [
             {"time": e.time, "kind": e.kind, "name": e.name, "id": e.id, "detail": e.detail}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaoskit.reports._figures import fault_rows, headline_figures, run_time
+from chaoskit.checks import dns_windows
+from chaoskit.reports._figures import dns_rows, fault_rows, headline_figures, run_time
 from chaoskit.reports._run import RunReport
 
 _OUTCOME_MARK = {"passed": "✅", "failed": "❌", "aborted": "⚠️", "error": "💥"}
@@ -66,6 +67,17 @@ def render_markdown(report: RunReport, summary: dict[str, Any] | None = None) ->
             )
     else:
         lines.append("No fault was injected.")
+    dns = dns_rows(dns_windows(report.history))
+    if dns:
+        lines += ["", "### Did the DNS faults reach the clients?", "",
+                  "| Fault | Names | Client | Asked before | Asked during | First asked after "
+                  "| Answers during | |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in dns:
+            mark = "❌ " if r["bad"] else "✅ "
+            lines.append(
+                f"| `{_cell(r['id'])}` | {_cell(r['names'])} | {_cell(r['client'])} | {r['before']} "
+                f"| {r['during']} | {r['first']} | {_cell(r['rcodes'])} | {mark}{_cell(r['flag'])} |")
     lines += ["", "### Headline figures", "", "| Figure | Value | |", "|---|---|---|"]
     for f in headline_figures(summary):
         lines.append(f"| {f.label} | **{_cell(f.value)}** | {_cell(f.sub)} |")

@@ -17,7 +17,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -110,6 +110,7 @@ class Run:
         self.journal: list[dict[str, Any]] = []
         self.notes: list[tuple[float, str]] = []
         self.t0 = time.monotonic()
+        self.wall0 = time.time()  # t0 on the wall clock: the query log's time
         self.started_at = ""
         self._abort = threading.Event()
         self.abort_reason = ""
@@ -223,8 +224,11 @@ class Run:
         # confirmation came back: checks measure from there.
         took = active.confirmed_in if kind == "fault-applied" else active.extra.get("revert_took", 0.0)
         t = max(0.0, self.now() - took)
-        self.history.event(Event(t, kind, active.name, id=active.id,
-                                 detail={"describe": active.fault.describe()}))
+        detail: dict[str, Any] = {"describe": active.fault.describe()}
+        dns = active.fault.dns_targets()
+        if dns:  # the names it breaks: the checks ask whether their clients asked again
+            detail["dns"] = dns
+        self.history.event(Event(t, kind, active.name, id=active.id, detail=detail))
         if kind == "fault-applied":
             self.active[active.id] = {"id": active.id, "fault": active.name,
                                       "describe": active.fault.describe(), "since": round(t, 2)}
@@ -308,6 +312,7 @@ class Run:
     # --- the whole run -------------------------------------------------------------
     def execute(self) -> RunResult:
         self.t0 = time.monotonic()
+        self.wall0 = time.time()
         self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.faults = Faults(self.world, on_event=self._on_fault)
         outcome: RunOutcome = "error"
@@ -359,6 +364,7 @@ class Run:
                 if self.playbook.workload and self.playbook.workload.final_read:
                     self.workload.final_read()
                     self.emit("final-read", state="done")
+        self._collect_queries()
         after = [self._probe(p, "steady-state-after") for p in self.playbook.steady_state]
         steady_verdicts.append(_steady("steady state after", after))
         verdicts = (steady_verdicts + gate_verdicts(self.playbook, self.history, self.probe_outcomes,
@@ -382,6 +388,20 @@ class Run:
         except Exception as exc:
             self.emit("error", message=f"reverting faults: {exc}; running a full reset")
             self.faults.reset()
+
+    def _collect_queries(self) -> None:
+        """The DNS questions the world's CoreDNS logged during the run, into the history
+        (times since the run's start), so the checks can tell whether a DNS fault reached
+        the clients."""
+        from chaoskit.discovery import queries
+
+        try:
+            found = queries(self.world, since=self.wall0, until=time.time())
+        except Exception as exc:  # the verdicts that need them say they cannot judge
+            self.emit("error", message=f"reading the DNS query log: {exc}")
+            return
+        self.history.queries.extend(replace(q, time=round(q.time - self.wall0, 4)) for q in found)
+        self.emit("dns-queries", count=len(found))
 
     def _rollbacks(self) -> None:
         for index, step in enumerate(self.playbook.rollbacks):

@@ -229,6 +229,19 @@ class Topology:
                 out.append(Endpoint(name, region, svc.port, "service", self.domain))
         return out
 
+    def service_problem(self, name: object) -> str | None:
+        """Why `name` is not one of this world's services (with a did-you-mean); None if it is.
+
+        The one check of a service name a user gives (``chaoskit deps SERVICE``, a sweep).
+        """
+        services = list(self.model.services)
+        if isinstance(name, str) and name in services:
+            return None
+        shown = repr(name) if len(repr(name)) <= 50 else repr(name)[:47] + "..."
+        if not services:
+            return f"unknown service {shown}: this world has no services"
+        return f"unknown service {shown}; {suggest(name, services, show_all=len(services))}"
+
     def endpoint(self, name: str, region: str) -> Endpoint:
         for e in self.endpoints:
             if e.name == name and e.region == region:

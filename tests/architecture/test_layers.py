@@ -25,10 +25,11 @@ LAYERS: list[set[str]] = [
     {"__main__"},  # python -m chaoskit
     {"cli"},
     {"pytest_plugin", "gameday"},
+    {"sweep"},  # dependency x fault class, each cell a generated playbook run by the runner
     {"runner"},
     {"reports", "playbook"},
     {"checks"},
-    {"faults", "workload"},
+    {"faults", "workload", "discovery"},
     {"world", "doctor"},
     {"toxiproxy"},  # the Toxiproxy client: the world's proxies are made with it
     {"render"},

@@ -30,7 +30,7 @@ WORDS = ["dns", "net", "container", "region", "nxdomain", "latency", "pause", "o
 OPTIONS = ["--region", "--clients-of", "--fraction", "--for", "--max", "--id", "--ms", "--jitter",
            "--stream", "--toxicity", "--rate", "--ttl", "--address", "--to-region", "--signal",
            "--network", "--direction", "--param", "--world", "--json", "--all", "--tail",
-           "--images", "--set", "--port", "--no-dashboard", "--auto", "--keep"]
+           "--images", "--set", "--port", "--no-dashboard", "--auto", "--keep", "--since"]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def outs(root: Path) -> st.SearchStrategy[str]:
 
 
 COMMANDS = ["inject", "revert", "status", "faults", "reset", "down", "up", "render", "logs", "validate",
-            "run", "gameday", "kinds", "bogus-command"]
+            "run", "gameday", "kinds", "deps", "bogus-command"]
 
 
 @st.composite
@@ -88,7 +88,7 @@ def command_lines(draw: st.DrawFn, root: Path, command: str) -> list[str]:
         argv += draw(st.lists(st.one_of(st.sampled_from(WORDS), text()), min_size=0, max_size=4))
     elif command in ("validate", "run", "gameday"):
         argv += draw(st.lists(paths(root), min_size=1 if command != "validate" else 0, max_size=2))
-    elif command in ("revert", "logs"):
+    elif command in ("revert", "logs", "deps"):
         argv += draw(st.lists(text(), max_size=1))
     elif command == "render":
         argv += ["--out", draw(outs(root))]

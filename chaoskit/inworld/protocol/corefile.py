@@ -11,6 +11,16 @@ import os
 from pathlib import Path
 
 CONTROL_ZONE = "chaoskit-control"
+# Every server block but the control zone's logs each question it answers, one line on
+# CoreDNS's standard output, so the world can tell which client asked which name
+# (`chaoskit.discovery`). Fault blocks log too: the log never stops during a fault. The
+# control zone's generation question is chaoskit's own, asked on every fault change; it
+# says nothing about a service. Fields are separated by single spaces and none holds one.
+QUERY_LOG_MARK = "chaoskit-query"
+QUERY_LOG_FIELDS = ("remote", "port", ">id", "type", "name", "proto", "rcode", ">rflags",
+                    "rsize", "duration")
+QUERY_LOG = ('log . "' + " ".join([QUERY_LOG_MARK, *("{" + f + "}" for f in QUERY_LOG_FIELDS)])
+             + '"')
 GENERATION_NAME = f"generation.{CONTROL_ZONE}."
 
 

@@ -37,7 +37,7 @@ from chaoskit.playbook import (
 from chaoskit.reports import RunOutcome, RunReport, write_report
 from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
 from chaoskit.runner._probing import ProbeResult, label, run_probe
-from chaoskit.workload import Workload, choose_target
+from chaoskit.workload import ReplicationSampler, Workload, choose_target
 from chaoskit.world import World
 from chaoskit.world.exits import set_exits
 
@@ -116,6 +116,7 @@ class Run:
         self._journal_lock = threading.Lock()
         self.faults: Faults | None = None
         self.workload: Workload | None = None
+        self.sampler: ReplicationSampler | None = None
         self.current = ""
         self._due_reverts: dict[str, float] = {}
         self.active: dict[str, dict[str, Any]] = {}
@@ -199,6 +200,16 @@ class Run:
                                  run_id=f"{self.playbook.name}-{int(time.time()) % 100000}")
         self.workload.start(self.history, self.t0)
         self.emit("workload", state="started", target=w.target, rate=w.rate, regions=regions)
+        self._start_sampler()
+
+    def _start_sampler(self) -> None:
+        # Replication lag is measured through every run on a world with replicas.
+        regions = self.world.topology.regions
+        if len(regions) < 2:
+            return
+        addresses = {r: str(self.world.endpoint_address("kv", r)) for r in regions}
+        self.sampler = ReplicationSampler(addresses).start(self.history, self.t0)
+        self.emit("sampler", state="started", series="replication", interval=self.sampler.interval)
 
     def _guards(self, stop: threading.Event) -> list[threading.Thread]:
         threads = []
@@ -224,7 +235,8 @@ class Run:
         took = active.confirmed_in if kind == "fault-applied" else active.extra.get("revert_took", 0.0)
         t = max(0.0, self.now() - took)
         self.history.event(Event(t, kind, active.name, id=active.id,
-                                 detail={"describe": active.fault.describe()}))
+                                 detail={"describe": active.fault.describe(),
+                                         "target": active.fault.spec.target}))
         if kind == "fault-applied":
             self.active[active.id] = {"id": active.id, "fault": active.name,
                                       "describe": active.fault.describe(), "since": round(t, 2)}
@@ -352,6 +364,9 @@ class Run:
             # Revert everything at once first: an abort must not wait for rollbacks.
             self._finish_faults()
             self._rollbacks()
+            if self.sampler is not None:
+                self.sampler.stop()
+                self.emit("sampler", state="stopped", series="replication", ticks=self.sampler.ticks)
             if self.workload is not None:
                 self.current = "final read"
                 stats = self.workload.stop()

@@ -361,12 +361,11 @@ class Run:
             self.emit("error", message=reason)
         finally:
             guard_stop.set()
+            # The lag series covers the method and its settle time, not the clean-up.
+            self._stop_sampler()
             # Revert everything at once first: an abort must not wait for rollbacks.
             self._finish_faults()
             self._rollbacks()
-            if self.sampler is not None:
-                self.sampler.stop()
-                self.emit("sampler", state="stopped", series="replication", ticks=self.sampler.ticks)
             if self.workload is not None:
                 self.current = "final read"
                 stats = self.workload.stop()
@@ -389,6 +388,11 @@ class Run:
         self.current = f"finished: {outcome}"
         files = self._write_report(outcome, verdicts)
         return RunResult(outcome, verdicts, self.report_dir, files, reason)
+
+    def _stop_sampler(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()
+            self.emit("sampler", state="stopped", series="replication", ticks=self.sampler.ticks)
 
     def _finish_faults(self) -> None:
         assert self.faults is not None

@@ -20,9 +20,11 @@ what a reader of the replica misses, in the unit an RPO is written in, at the
 price of one small write per interval. It is an upper bound, at most one
 interval above the true lag. docs/checks.md defines both.
 
-A replica is paired with the primary whose replication id it carries
-(``master_replid``, or ``master_replid2`` just after a promotion), so a
-promotion in the middle of a run is followed without being told.
+A replica is paired with the primary whose replication id (``master_replid``)
+it carries, so a promotion in the middle of a run is followed without being
+told. While a replica has not yet taken its new primary's id (just after a
+promotion, or during a full resync, when its offsets count another history)
+its lag is not measured, and its sample says so.
 """
 
 from __future__ import annotations
@@ -64,9 +66,9 @@ class _Reading:
     def role(self) -> str | None:
         return self.info.get("role")
 
-    def replids(self) -> set[str]:
-        ids = {self.info.get("master_replid", ""), self.info.get("master_replid2", "")}
-        return {i for i in ids if i and set(i) != {"0"}}
+    @property
+    def replid(self) -> str:
+        return self.info.get("master_replid", "")
 
 
 def _seconds(clock: Any) -> float:
@@ -238,8 +240,7 @@ def _values(
     written: Mapping[str, list[float]],
 ) -> dict[str, Any]:
     info = replica.info
-    own = info.get("master_replid", "")
-    followed = [p for p in primaries if own and own in p.replids()]
+    followed = [p for p in primaries if replica.replid and replica.replid == p.replid]
     base: dict[str, Any] = {
         "primary": None,
         "link": info.get("master_link_status"),
@@ -252,7 +253,8 @@ def _values(
     }
     if not followed:
         reached = ", ".join(p.region for p in primaries) or "none"
-        base["error"] = f"no primary reached that this replica follows (primaries reached: {reached})"
+        base["error"] = (f"no primary reached whose replication id this replica holds (primaries "
+                         f"reached: {reached}; a promotion or a full resync in progress?)")
         return base
     primary = followed[0]
     base["primary"] = primary.region

@@ -21,7 +21,7 @@ from chaoskit.world import World
 
 pytestmark = pytest.mark.world
 
-DELAY_MS = 800
+DELAY_MS = 1000
 INTERVAL = 0.25
 
 
@@ -123,16 +123,20 @@ def test_lag_rises_under_latency_on_the_replication_link_and_falls_after(
     size = {p: between(samples, *phases[p], "bytes") for p in ("before", "during", "after")}
     assert all(len(seconds[p]) >= 3 for p in seconds), seconds
 
-    # Before and after: a write crosses in milliseconds, and the replica's heartbeat is fresh.
-    assert phases["travel_before"] < 0.2 and phases["travel_after"] < 0.2
-    assert max(seconds["before"]) < 0.3 and statistics.median(seconds["after"]) < 0.3
-    # During: the lag in seconds is the link's delay, as redis-py timed it, at most one
-    # interval above (it is an upper bound) and never below it by more than the reads' slack.
+    print({k: v for k, v in phases.items() if k.startswith("travel") or k == "bytes_redis_py"},
+          {p: (statistics.median(seconds[p]), statistics.median(size[p])) for p in seconds})
+    # During: a write takes the link's delay to cross, as redis-py times it, and the sampler's
+    # lag in seconds says the same: at most one interval above (it is an upper bound), give or
+    # take the slack of reads on a busy machine.
     d = phases["travel_during"]
     assert d >= 0.8 * DELAY_MS / 1000
     mid = statistics.median(seconds["during"])
-    assert d - 0.15 <= mid <= d + INTERVAL + 0.15, (d, seconds["during"])
-    assert mid > 3 * statistics.median(seconds["before"]) and mid > 3 * statistics.median(seconds["after"])
+    slack = max(0.3, 0.25 * d)
+    assert d - slack <= mid <= d + INTERVAL + slack, (d, seconds["during"])
+    # Before and after: far less, by both clients.
+    for phase in ("before", "after"):
+        assert phases[f"travel_{phase}"] < d / 2
+        assert statistics.median(seconds[phase]) < mid / 2, (phase, seconds[phase])
     # Bytes: the writer's stream held back by the delay, as redis-py reads the offsets too.
     ours, theirs = statistics.median(size["during"]), statistics.median(phases["bytes_redis_py"])
     assert theirs > 1000 and 0.5 <= ours / theirs <= 2.0, (size["during"], phases["bytes_redis_py"])

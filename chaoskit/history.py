@@ -9,9 +9,10 @@ DNS questions the world's resolvers logged during the run (`Query`, collected by
 the runner at the end through `chaoskit.discovery`) ride along, so the checks
 that ask "did the fault reach the client?" read the history too.
 
-Serialised as JSON lines: one object a line, ``{"type": "op", ...}``,
-``{"type": "event", ...}`` or ``{"type": "query", ...}``. Times are seconds since
-the run's start.
+Readings of a measured series (a replica's replication lag, sampled through
+the run) are recorded as samples. Serialised as JSON lines: one object a line,
+``{"type": "op", ...}``, ``{"type": "event", ...}``, ``{"type": "query", ...}`` or
+``{"type": "sample", ...}``. Times are seconds since the run's start.
 """
 
 from __future__ import annotations
@@ -95,13 +96,30 @@ class Query:
     proto: str = "udp"
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One reading of a series measured through a run, e.g. a replica's replication lag.
+
+    `series` names what was measured (``replication``), `subject` what it was
+    measured on (the replica's region), `values` the figures read (plain JSON;
+    None for a figure that could not be read). docs/checks.md defines each
+    series' values.
+    """
+
+    time: float
+    series: str
+    subject: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class History:
-    """Operations and events of one run, in the order they were recorded."""
+    """Operations, events and samples of one run, in the order they were recorded."""
 
     ops: list[Op] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     queries: list[Query] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record(self, op: Op) -> None:
@@ -111,6 +129,14 @@ class History:
     def event(self, event: Event) -> None:
         with self._lock:
             self.events.append(event)
+
+    def sample(self, sample: Sample) -> None:
+        with self._lock:
+            self.samples.append(sample)
+
+    def samples_of(self, series: str) -> list[Sample]:
+        """The samples of one series, in time order."""
+        return sorted((s for s in self.samples if s.series == series), key=lambda s: s.time)
 
     def fault_windows(self) -> list[tuple[str, float, float | None]]:
         """(fault id, applied at, reverted at or None) for every fault in the history."""
@@ -133,6 +159,8 @@ class History:
             yield json.dumps({"type": "op", **asdict(o)}, default=str)
         for q in self.queries:
             yield json.dumps({"type": "query", **asdict(q)}, default=str)
+        for s in sorted(self.samples, key=lambda s: s.time):
+            yield json.dumps({"type": "sample", **asdict(s)}, default=str)
 
     def dump(self, path: str | Path) -> None:
         Path(path).write_text("".join(line + "\n" for line in self.lines()), encoding="utf-8")
@@ -152,6 +180,8 @@ class History:
                 h.events.append(Event(**obj))
             elif typ == "query":
                 h.queries.append(Query(**obj))
+            elif typ == "sample":
+                h.samples.append(Sample(**obj))
             else:
                 raise ValueError(f"unknown history line type {typ!r}")
         return h

@@ -4,8 +4,9 @@ In the manner of Jepsen's checkers, every verdict here can be recomputed from
 a recorded history without a world: availability over time, fault-relative
 timings (detection, RTO, recovery after revert), lost writes and RPO in the
 manner of Jepsen's set checker, stale reads, whether a DNS fault reached the
-clients (who asked the broken names again), and the verdicts a playbook's
-expectations ask for. The definitions are in docs/checks.md.
+clients (who asked the broken names again), replication lag (and the lag a
+promotion inherits), and the verdicts a playbook's expectations ask for. The
+definitions are in docs/checks.md.
 
 ```python
 from chaoskit.checks import evaluate, impact, series, summary
@@ -40,6 +41,7 @@ from chaoskit.checks._failover import (
 )
 from chaoskit.checks._latency import Latency, latency_of, percentile
 from chaoskit.checks._reads import StaleRead, StaleReads, stale_reads
+from chaoskit.checks._replication import PromotionLag, ReplicaLag, ReplicationLag, replication_lag
 from chaoskit.checks._series import Window, series
 from chaoskit.checks._sets import Rpo, SetCheck, check_set, rpo
 from chaoskit.checks._summary import summary
@@ -53,7 +55,10 @@ __all__ = [
     "FaultImpact",
     "FaultWindow",
     "Latency",
+    "PromotionLag",
     "Recovery",
+    "ReplicaLag",
+    "ReplicationLag",
     "Rpo",
     "SetCheck",
     "StaleRead",
@@ -72,6 +77,7 @@ __all__ = [
     "parse_expectations",
     "percentile",
     "recovery",
+    "replication_lag",
     "requeried",
     "rpo",
     "series",

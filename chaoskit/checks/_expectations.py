@@ -25,6 +25,7 @@ from chaoskit.checks._failover import (
 )
 from chaoskit.checks._latency import latency_of
 from chaoskit.checks._reads import StaleReads, stale_reads
+from chaoskit.checks._replication import ReplicationLag, replication_lag
 from chaoskit.checks._sets import SetCheck, check_set, rpo
 from chaoskit.checks._traffic import traffic
 from chaoskit.durations import parse_offset
@@ -143,6 +144,10 @@ class _Run:
     @cached_property
     def reads(self) -> StaleReads:
         return stale_reads(self.history, self.target)
+
+    @cached_property
+    def replication(self) -> ReplicationLag:
+        return replication_lag(self.history, self.target)
 
 
 NO_OPS_IN_WINDOW = "cannot judge: no operations in the fault window"
@@ -282,6 +287,13 @@ def _rpo(run: _Run) -> Measure:
     return result.seconds, f"{lost} acknowledged write{'' if lost == 1 else 's'} lost"
 
 
+def _replication_lag(figure: str) -> Callable[[_Run], Measure]:
+    def measure(run: _Run) -> Measure:
+        return run.replication.worst(figure)
+
+    return measure
+
+
 _EXPECTATIONS: dict[str, _Expectation] = {
     "rto": _Expectation("s", "duration", _rto),
     "time_to_recover": _Expectation("s", "duration", _time_to_recover),
@@ -295,6 +307,10 @@ _EXPECTATIONS: dict[str, _Expectation] = {
     "stale_reads": _Expectation("reads", "count", _stale_reads),
     "rpo": _Expectation("s", "duration", _rpo),
     "requeried_within": _Expectation("s", "duration", _requeried_within),
+    "replication_lag_p99": _Expectation("s", "duration", _replication_lag("p99_seconds")),
+    "replication_lag_max": _Expectation("s", "duration", _replication_lag("max_seconds")),
+    "replication_lag_bytes_p99": _Expectation("bytes", "count", _replication_lag("p99_bytes")),
+    "replication_lag_bytes_max": _Expectation("bytes", "count", _replication_lag("max_bytes")),
 }
 
 
@@ -380,7 +396,7 @@ def evaluate(
     None for every fault of the history (each must meet the bound; the worst
     is reported). With no fault at all, error rate and latency cover the whole
     run and the fault timings cannot be measured. Lost writes, stale reads and
-    RPO always cover the whole run.
+    RPO always cover the whole run, and so does replication lag (the worst replica's).
 
     >>> evaluate(history, {"rto": "10s", "lost_writes": 0}, fault="dns-1")
     [Verdict(name='rto', expected='≤ 10 s', measured=4.2, unit='s', passed=True, ...), ...]

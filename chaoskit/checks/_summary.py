@@ -12,6 +12,7 @@ from chaoskit.checks._failover import (
 )
 from chaoskit.checks._latency import latency_of
 from chaoskit.checks._reads import stale_reads
+from chaoskit.checks._replication import replication_lag
 from chaoskit.checks._sets import check_set, rpo
 from chaoskit.checks._traffic import history_end, traffic
 from chaoskit.history import History
@@ -25,7 +26,8 @@ def summary(
     target: str | None = None,
 ) -> dict[str, Any]:
     """Headline figures of `history`: ops by outcome, latency, each fault's impact, lost
-    writes, RPO and stale reads. Everything in it is plain JSON (numbers, strings, None).
+    writes, RPO, stale reads and replication lag (per replica, and at each promotion).
+    Everything in it is plain JSON (numbers, strings, None).
 
     `lost_writes` is None when some target has no final read to judge by.
     """
@@ -54,6 +56,7 @@ def summary(
         "rpo": rpo(history, target).seconds,
         "reads": reads.reads,
         "stale_reads": reads.count,
+        "replication": replication_lag(history, target).to_dict(),
         "sustain": sustain,
         "min_ops": min_ops,
     }

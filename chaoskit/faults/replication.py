@@ -2,12 +2,16 @@
 
 The link from a replica region's store to the primary's runs through the
 replica region's Toxiproxy (proxy ``replication``). It is read with redis-py
-(``INFO replication``) from both stores, through their own proxies.
+(``INFO replication``) from both stores, through their own proxies; how long
+a write takes to cross it (`write_travel`) is timed the same way, and is how
+``net.latency`` on the replication link is confirmed.
 """
 
 from __future__ import annotations
 
 import re
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -56,6 +60,40 @@ def _replicas(info: dict[str, str]) -> dict[str, dict[str, str]]:
             fields = dict(kv.split("=", 1) for kv in value.split(",") if "=" in kv)
             out[fields.get("ip", "")] = fields
     return out
+
+
+def _command(address: Any, *args: Any, timeout: float) -> Any:
+    conn = RedisConnection(host=address.host, port=address.port, socket_timeout=timeout,
+                           socket_connect_timeout=timeout, **QUIET_REDIS)
+    try:
+        conn.connect()
+        conn.send_command(*args)
+        return conn.read_response()
+    finally:
+        conn.disconnect()
+
+
+def write_travel(ctx: Context, region: str, timeout: float) -> float | None:
+    """Seconds a write on the primary takes to show on the replica in `region`; None if it
+    did not within `timeout`. Raises redis/OS errors when a store cannot be reached.
+
+    A key is set on the primary, then the replica is read every 10 ms until it holds
+    it; the key is deleted afterwards.
+    """
+    primary = ctx.world.endpoint_address("kv", ctx.topology.primary)
+    replica = ctx.world.endpoint_address("kv", region)
+    key, value = "chaoskit:travel", uuid.uuid4().hex
+    started = time.monotonic()
+    _command(primary, "SET", key, value, timeout=timeout)
+    try:
+        while True:
+            if _command(replica, "GET", key, timeout=timeout) == value.encode():
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                return None
+            time.sleep(0.01)
+    finally:
+        _command(primary, "DEL", key, timeout=timeout)
 
 
 class ReplicationLink:

@@ -11,16 +11,21 @@ shows it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
+import redis
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from chaoskit.errors import ConfirmTimeout
 from chaoskit.faults.base import Change
 from chaoskit.faults.context import Context, eventually
-from chaoskit.faults.network import MAX_MS, NetFault, Unclear, ms_text
+from chaoskit.faults.network import MAX_MS, REPLICATION, NetFault, Unclear, ms_text
 from chaoskit.faults.registry import register
+from chaoskit.faults.replication import ReplicationLink, write_travel
+from chaoskit.faults.spec import FaultSpec
 from chaoskit.faults.wire import Wire
+from chaoskit.topology import Topology
 
 # A missed effect is this unlikely before a confirm gives up on a toxicity below 1.
 MISS_CHANCE = 0.001
@@ -205,7 +210,86 @@ class Latency(ToxicFault):
     name = "net.latency"
     toxic_type = "latency"
     Params = LatencyParams
-    summary = "slow: every chunk of data is delayed by ms (± jitter)"
+    summary = ("slow: every chunk of data is delayed by ms (± jitter); target replication "
+               "delays the cross-region replication link (region: the replica's)")
+
+    # The replication link (target `replication`): cross-region latency between the
+    # stores, confirmed by timing a write from the primary to the replica.
+    @classmethod
+    def check(cls, spec: FaultSpec, topology: Topology) -> list[str]:
+        if spec.target != REPLICATION:
+            return super().check(spec, topology)
+        replicas = topology.regions[1:]
+        if not replicas:
+            return ["net.latency: this world has a single region, so no replication link"]
+        if spec.region is not None and spec.region not in replicas:
+            return [f"net.latency: the replication link is the replica's; region names a replica's "
+                    f"region ({', '.join(replicas)}), not {spec.region!r}"]
+        return []
+
+    def regions(self) -> list[str]:
+        if self.spec.target == REPLICATION and not self.spec.region:
+            return list(self.topology.regions[1:])
+        return super().regions()
+
+    def confirm(self, ctx: Context, change: Change) -> str:
+        if self.spec.target != REPLICATION:
+            return super().confirm(ctx, change)
+        least, bound = self.threshold(), self.probe_timeout()
+
+        def slow(region: str) -> str | None:
+            took = write_travel(ctx, region, bound)
+            if took is None:
+                return f"a write on the primary not on the replica in {region} within {ms_text(bound)}"
+            return (f"a write reached the replica in {region} after {ms_text(took)} "
+                    f"(≥ {ms_text(least)})") if took >= least else None
+
+        return self._link(ctx, change, slow, "seen on the link", reverted=False)
+
+    def confirm_reverted(self, ctx: Context, change: Change) -> str:
+        if self.spec.target != REPLICATION:
+            return super().confirm_reverted(ctx, change)
+        least = self.threshold()
+
+        def quick(region: str) -> str | None:
+            took = write_travel(ctx, region, 2.0)
+            return None if took is None or took >= least else \
+                f"a write reached the replica in {region} after {ms_text(took)} (< {ms_text(least)})"
+
+        return self._link(ctx, change, quick, "gone from the link", reverted=True)
+
+    def _link(self, ctx: Context, change: Change, look: Callable[[str], str | None], what: str,
+              *, reverted: bool) -> str:
+        evidence = []
+        ours = {t["name"] for t in change.toxics}
+        for region in self.regions():
+            if not reverted:
+                self._listed(ctx, change, region)
+            hidden = self.held_elsewhere(ctx, region, ours, toxics=reverted)
+            if hidden:
+                evidence.append(f"{region}: {hidden}")
+                continue
+            link = ReplicationLink(ctx, region)
+            replica = link.replica_side()
+            if replica is not None and replica.get("role") == "master":
+                evidence.append(f"{region}: its store is a primary (promoted): the link is unused")
+                continue
+            if reverted and (replica is None or link.primary_side() is None):
+                # Other faults (a region outage) keep a store out of reach: the toxic is gone.
+                evidence.append(f"{region}: toxic removed; the link is not observable (a store "
+                                "is out of reach for another fault)")
+                continue
+
+            def check(region: str = region) -> str | None:
+                try:
+                    return look(region)
+                except redis.RedisError as exc:  # retried: eventually retries OSError
+                    raise OSError(str(exc)) from None
+
+            seen = eventually(check, f"{self.describe()} {what} in {region}",
+                              timeout=max(10.0, 4 * self.probe_timeout()), interval=0.1)
+            evidence.append(f"{region}: {seen}")
+        return "; ".join(evidence)
 
     def attributes(self) -> dict[str, int]:
         return {"latency": self.params.ms, "jitter": self.params.jitter}

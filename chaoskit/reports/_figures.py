@@ -139,3 +139,52 @@ def dns_rows(windows: list[DnsWindow]) -> list[dict[str, Any]]:
                          "reached it"),
                 "bad": not c.asked_again})
     return rows
+
+
+def byte_count(value: float | None) -> str:
+    return "—" if value is None else format_measure(value, "bytes")
+
+
+def replication_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
+    """One row of text per replica whose lag was sampled."""
+    rows = []
+    for r in summary.get("replication", {}).get("replicas", []):
+        rows.append(
+            {
+                "region": r["region"],
+                "samples": f"{r['measured']:,} measured · {r['unmeasured']:,} not",
+                "p99": seconds(r["p99_seconds"]),
+                "max": seconds(r["max_seconds"]),
+                "p99_bytes": byte_count(r["p99_bytes"]),
+                "max_bytes": byte_count(r["max_bytes"]),
+                "why": "; ".join(r["reasons"][:2]),
+            }
+        )
+    return rows
+
+
+def promotion_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
+    """One row of text per promotion: the lag its new primary carried, and what was lost."""
+    rows = []
+    for p in summary.get("replication", {}).get("promotions", []):
+        if p["measured_at"] is None:
+            lag = "not measured"
+        else:
+            before = p["time"] - p["measured_at"]
+            lag = (
+                f"{seconds(p['seconds'])} · {byte_count(p['bytes'])} "
+                f"(measured {before:.2f} s before)"
+            )
+        lost = "cannot judge" if p["lost_writes"] is None else f"{p['lost_writes']:,}"
+        rows.append(
+            {
+                "id": p["fault_id"] or "—",
+                "promoted": p["promoted"] or "—",
+                "at": f"{p['time']:.2f} s",
+                "lag": lag,
+                "lost": lost,
+                "rpo": seconds(p["rpo"], "cannot judge"),
+                "why": p["reason"],
+            }
+        )
+    return rows

@@ -9,7 +9,15 @@ import jinja2
 from markupsafe import Markup
 
 from chaoskit.checks import dns_windows
-from chaoskit.reports._figures import dns_rows, fault_rows, headline_figures, run_time, seconds
+from chaoskit.reports._figures import (
+    dns_rows,
+    fault_rows,
+    headline_figures,
+    promotion_rows,
+    replication_rows,
+    run_time,
+    seconds,
+)
 from chaoskit.reports._run import RunReport
 from chaoskit.reports._timeline import chart_data, chart_json, timeline_script
 
@@ -41,6 +49,8 @@ def render_html(
         figures=headline_figures(summary),
         faults=fault_rows(summary),
         dns=dns_rows(dns_windows(report.history)),
+        replicas=replication_rows(summary),
+        promotions=promotion_rows(summary),
         notes=[(i + 1, run_time(n["time"]), n["text"]) for i, n in enumerate(data["notes"])],
         window=seconds(data["window"]),
         journal=[_journal_row(e) for e in journal[:MAX_JOURNAL_ROWS]],

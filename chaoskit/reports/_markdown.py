@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from chaoskit.checks import dns_windows
-from chaoskit.reports._figures import dns_rows, fault_rows, headline_figures, run_time
+from chaoskit.reports._figures import (
+    dns_rows,
+    fault_rows,
+    headline_figures,
+    promotion_rows,
+    replication_rows,
+    run_time,
+)
 from chaoskit.reports._run import RunReport
 
 _OUTCOME_MARK = {"passed": "✅", "failed": "❌", "aborted": "⚠️", "error": "💥"}
@@ -78,6 +85,7 @@ def render_markdown(report: RunReport, summary: dict[str, Any] | None = None) ->
             lines.append(
                 f"| `{_cell(r['id'])}` | {_cell(r['names'])} | {_cell(r['client'])} | {r['before']} "
                 f"| {r['during']} | {r['first']} | {_cell(r['rcodes'])} | {mark}{_cell(r['flag'])} |")
+    lines += _replication(summary)
     lines += ["", "### Headline figures", "", "| Figure | Value | |", "|---|---|---|"]
     for f in headline_figures(summary):
         lines.append(f"| {f.label} | **{_cell(f.value)}** | {_cell(f.sub)} |")
@@ -86,3 +94,34 @@ def render_markdown(report: RunReport, summary: dict[str, Any] | None = None) ->
         lines += [f"- **{run_time(t)}** {_cell(text)}" for t, text in sorted(report.notes)]
     lines += ["", "Details: `report.html`, `journal.json`, `history.jsonl`.", ""]
     return "\n".join(lines)
+
+
+def _replication(summary: dict[str, Any]) -> list[str]:
+    replicas = replication_rows(summary)
+    if not replicas:
+        return []
+    lines = [
+        "",
+        "### Replication lag",
+        "",
+        "| Replica | Samples | p99 | max | p99 bytes | max bytes | Not measured because |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in replicas:
+        lines.append(
+            f"| {_cell(r['region'])} | {r['samples']} | {r['p99']} | {r['max']} | {r['p99_bytes']} "
+            f"| {r['max_bytes']} | {_cell(r['why']) or '—'} |"
+        )
+    promotions = promotion_rows(summary)
+    if promotions:
+        lines += [
+            "",
+            "| Promotion | Promoted | At | Lag it inherited | Lost writes | RPO | |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for p in promotions:
+            lines.append(
+                f"| `{_cell(p['id'])}` | {_cell(p['promoted'])} | {p['at']} | {_cell(p['lag'])} "
+                f"| {p['lost']} | {p['rpo']} | {_cell(p['why'])} |"
+            )
+    return lines

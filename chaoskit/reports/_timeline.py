@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from chaoskit.checks import fault_windows, series
+from chaoskit.checks import fault_windows, replication_lag, series
 from chaoskit.history import History
 
 # Windows a chart may be cut into, smallest first: round numbers people read at a glance.
@@ -42,14 +42,19 @@ def chart_data(
     ``series`` holds one entry per window (start ``t``, counts by outcome,
     success rate, latency percentiles of ok ops in seconds), ``faults`` the
     fault windows (``end`` null while a fault is in force), ``notes`` the
-    markers. `notes` defaults to the history's ``note`` events. `end` stretches
-    the time axis, e.g. to the run's full duration.
+    markers, ``replication`` each replica's lag (``points``: ``t``, ``region``,
+    ``seconds``, ``bytes``) and the lag each promotion inherited (``promotions``),
+    drawn as a fourth panel when there are points. `notes` defaults to the
+    history's ``note`` events. `end` stretches the time axis, e.g. to the run's
+    full duration.
 
     >>> data = chart_data(history, notes=[(12.5, "region b took over")])
     >>> sorted(data)
-    ['end', 'faults', 'notes', 'series', 'start', 'version', 'window']
+    ['end', 'faults', 'notes', 'replication', 'series', 'start', 'version', 'window']
     """
+    lag = replication_lag(history)
     instants = [o.end for o in history.ops] + [e.time for e in history.events]
+    instants += [p["t"] for p in lag.points]
     if notes is None:
         notes = [
             (e.time, e.name or str(e.detail.get("text", ""))) for e in history.events if e.kind == "note"
@@ -79,6 +84,19 @@ def chart_data(
         ],
         "faults": [f.to_dict() for f in fault_windows(history)],
         "notes": [{"time": t, "text": text} for t, text in marks],
+        "replication": {
+            "points": [
+                {"t": _finite(p["t"]), "region": p["region"], "seconds": _finite(p["seconds"]),
+                 "bytes": _finite(p["bytes"])}
+                for p in lag.points
+            ],
+            "promotions": [
+                {"time": _finite(p.time), "promoted": p.promoted, "seconds": _finite(p.seconds),
+                 "bytes": _finite(p.bytes), "measured_at": _finite(p.measured_at),
+                 "lost_writes": p.lost_writes, "rpo": _finite(p.rpo)}
+                for p in lag.promotions
+            ],
+        },
     }
 
 

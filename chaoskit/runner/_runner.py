@@ -37,7 +37,7 @@ from chaoskit.playbook import (
 from chaoskit.reports import RunOutcome, RunReport, write_report
 from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
 from chaoskit.runner._probing import ProbeResult, label, run_probe
-from chaoskit.workload import Workload, choose_target
+from chaoskit.workload import ReplicationSampler, Workload, choose_target
 from chaoskit.world import World
 from chaoskit.world.exits import set_exits
 
@@ -117,6 +117,7 @@ class Run:
         self._journal_lock = threading.Lock()
         self.faults: Faults | None = None
         self.workload: Workload | None = None
+        self.sampler: ReplicationSampler | None = None
         self.current = ""
         self._due_reverts: dict[str, float] = {}
         self.active: dict[str, dict[str, Any]] = {}
@@ -200,6 +201,16 @@ class Run:
                                  run_id=f"{self.playbook.name}-{int(time.time()) % 100000}")
         self.workload.start(self.history, self.t0)
         self.emit("workload", state="started", target=w.target, rate=w.rate, regions=regions)
+        self._start_sampler()
+
+    def _start_sampler(self) -> None:
+        # Replication lag is measured through every run on a world with replicas.
+        regions = self.world.topology.regions
+        if len(regions) < 2:
+            return
+        addresses = {r: str(self.world.endpoint_address("kv", r)) for r in regions}
+        self.sampler = ReplicationSampler(addresses).start(self.history, self.t0)
+        self.emit("sampler", state="started", series="replication", interval=self.sampler.interval)
 
     def _guards(self, stop: threading.Event) -> list[threading.Thread]:
         threads = []
@@ -224,7 +235,8 @@ class Run:
         # confirmation came back: checks measure from there.
         took = active.confirmed_in if kind == "fault-applied" else active.extra.get("revert_took", 0.0)
         t = max(0.0, self.now() - took)
-        detail: dict[str, Any] = {"describe": active.fault.describe()}
+        detail: dict[str, Any] = {"describe": active.fault.describe(),
+                                  "target": active.fault.spec.target}
         dns = active.fault.dns_targets()
         if dns:  # the names it breaks: the checks ask whether their clients asked again
             detail["dns"] = dns
@@ -354,6 +366,8 @@ class Run:
             self.emit("error", message=reason)
         finally:
             guard_stop.set()
+            # The lag series covers the method and its settle time, not the clean-up.
+            self._stop_sampler()
             # Revert everything at once first: an abort must not wait for rollbacks.
             self._finish_faults()
             self._rollbacks()
@@ -380,6 +394,11 @@ class Run:
         self.current = f"finished: {outcome}"
         files = self._write_report(outcome, verdicts)
         return RunResult(outcome, verdicts, self.report_dir, files, reason)
+
+    def _stop_sampler(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()
+            self.emit("sampler", state="stopped", series="replication", ticks=self.sampler.ticks)
 
     def _finish_faults(self) -> None:
         assert self.faults is not None

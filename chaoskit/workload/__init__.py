@@ -17,7 +17,8 @@
 
 A workload knows addresses, not Docker: the caller passes them. Any HTTP service is
 driven by its declared `Operations`; any other protocol by a class of your own
-(`Client`, `ClassTarget`); the store itself by `KvTarget`.
+(`Client`, `ClassTarget`); the store itself by `KvTarget`. `ReplicationSampler` records
+each replica's lag behind its primary into the same history.
 """
 
 from ._choose import AddressOf, choose_target
@@ -38,6 +39,7 @@ from ._operations import (
     Operations,
     template_problem,
 )
+from ._replication import ReplicationSampler
 from ._schedule import Schedule
 from ._targets import KvTarget, Result, Session, Target, status_outcome
 from ._workload import Workload, WorkloadStats
@@ -56,6 +58,7 @@ __all__ = [
     "Operations",
     "OrdersTarget",
     "PLACEHOLDERS",
+    "ReplicationSampler",
     "Result",
     "Schedule",
     "Session",

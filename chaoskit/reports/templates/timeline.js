@@ -19,6 +19,8 @@
     fault: "rgba(214, 69, 69, 0.10)",
     faultEdge: "rgba(214, 69, 69, 0.55)",
     note: "#5b6472",
+    lag: ["#0e7c86", "#c2570c", "#6b4fbb", "#2f6fdb"],
+    promotion: "#0e7c86",
     grid: "#e6e8ec",
     axis: "#9aa1ab",
     text: "#4a5260"
@@ -30,6 +32,14 @@
     { key: "ops", label: "ops per window", height: 130 },
     { key: "latency", label: "latency (ms)", height: 150 }
   ];
+  var LAG_PANEL = { key: "lag", label: "replication lag (s)", height: 130 };
+
+  // The replication lag panel shows when the run measured any lag.
+  function panelsFor(data) {
+    var points = (data.replication && data.replication.points) || [];
+    var any = points.some(function (p) { return p.seconds !== null && p.seconds !== undefined; });
+    return any ? PANELS.concat([LAG_PANEL]) : PANELS;
+  }
 
   function el(tag, attrs, parent, text) {
     var node = document.createElementNS(SVG_NS, tag);
@@ -77,7 +87,8 @@
     var width = Math.max(container.clientWidth || 960, 480);
     var plotW = width - MARGIN.left - MARGIN.right;
     var height = MARGIN.top + MARGIN.bottom;
-    PANELS.forEach(function (p, i) { height += p.height + (i ? GAP : 0); });
+    var specs = panelsFor(data);
+    specs.forEach(function (p, i) { height += p.height + (i ? GAP : 0); });
 
     var series = data.series || [];
     var win = data.window || 1;
@@ -93,7 +104,7 @@
     var xStep = niceStep(t1 - t0, Math.max(4, Math.floor(plotW / 90)));
     var top = MARGIN.top;
     var panels = [];
-    PANELS.forEach(function (panel, i) {
+    specs.forEach(function (panel, i) {
       if (i) top += GAP;
       panels.push({ spec: panel, top: top, bottom: top + panel.height });
       top += panel.height;
@@ -103,7 +114,7 @@
 
     // Fault bands go first so the grid and the data draw over them.
     var bands = el("g", { class: "fault-bands" }, svg);
-    panels.forEach(function (p) { drawPanel(svg, p, series, win, x, t0, t1, xStep, plotW); });
+    panels.forEach(function (p) { drawPanel(svg, p, series, win, x, t0, t1, xStep, plotW, data); });
     (data.faults || []).forEach(function (f) {
       var open = f.end === null || f.end === undefined;
       var x0 = x(Math.max(f.start, t0)), x1 = x(Math.min(open ? t1 : f.end, t1));
@@ -142,7 +153,7 @@
     attachHover(container, svg, series, win, x, t0, t1, plotTop, plotBottom);
   }
 
-  function drawPanel(svg, p, series, win, x, t0, t1, xStep, plotW) {
+  function drawPanel(svg, p, series, win, x, t0, t1, xStep, plotW, data) {
     var spec = p.spec, h = spec.height, g = el("g", { class: "panel panel-" + spec.key }, svg);
     var max, yTicks;
     if (spec.key === "rate") {
@@ -151,6 +162,11 @@
     } else if (spec.key === "ops") {
       max = 0;
       series.forEach(function (w) { max = Math.max(max, w.ok + w.fail + w.unknown); });
+      yTicks = ticks(max, 3);
+      max = yTicks[yTicks.length - 1];
+    } else if (spec.key === "lag") {
+      max = 0;
+      data.replication.points.forEach(function (q) { if (q.seconds !== null) max = Math.max(max, q.seconds); });
       yTicks = ticks(max, 3);
       max = yTicks[yTicks.length - 1];
     } else {
@@ -188,10 +204,44 @@
           base += n;
         });
       });
+    } else if (spec.key === "lag") {
+      drawLag(g, data.replication, x, y, p);
     } else {
       linePath(g, series, win, x, function (w) { return w.p50 === null ? null : y(w.p50 * 1000); }, COLORS.p50, "");
       linePath(g, series, win, x, function (w) { return w.p99 === null ? null : y(w.p99 * 1000); }, COLORS.p99, "");
     }
+  }
+
+  // One line per replica (a gap where it was not measured), and each promotion
+  // marked with the lag it inherited.
+  function drawLag(g, replication, x, y, p) {
+    var regions = [];
+    replication.points.forEach(function (q) { if (regions.indexOf(q.region) < 0) regions.push(q.region); });
+    regions.forEach(function (region, k) {
+      var color = COLORS.lag[k % COLORS.lag.length], d = "", open = false;
+      replication.points.forEach(function (q) {
+        if (q.region !== region) return;
+        if (q.seconds === null) { open = false; return; }
+        d += (open ? "L" : "M") + x(q.t) + "," + y(q.seconds);
+        open = true;
+      });
+      if (d) {
+        var path = el("path", { d: d, fill: "none", stroke: color, "stroke-width": 2, "stroke-linejoin": "round", class: "lag-line" }, g);
+        el("title", {}, path, "replica in " + region);
+      }
+      el("text", { x: MARGIN.left + 8, y: p.top + 14 + 14 * k, fill: color, "font-weight": 600 }, g, "replica " + region);
+    });
+    (replication.promotions || []).forEach(function (m) {
+      var xm = x(m.time);
+      el("line", { x1: xm, x2: xm, y1: p.top, y2: p.bottom, stroke: COLORS.promotion, "stroke-width": 2, "stroke-dasharray": "5 3" }, g);
+      var lag = m.seconds === null ? "lag not measured" : "lag " + m.seconds.toFixed(2) + " s";
+      var lost = m.lost_writes === null ? "lost writes: cannot judge" : m.lost_writes + " writes lost";
+      var label = el("text", { x: xm + 4, y: p.bottom - 6, fill: COLORS.promotion, "font-weight": 600, class: "promotion" }, g,
+        "promote " + (m.promoted || "?") + ": " + lag + " · " + lost);
+      el("title", {}, label, "promotion at " + m.time + " s; lag measured at " + m.measured_at + " s: " +
+        (m.seconds === null ? "—" : m.seconds + " s") + ", " + (m.bytes === null ? "—" : m.bytes + " bytes") +
+        "; RPO " + (m.rpo === null ? "cannot judge" : m.rpo + " s"));
+    });
   }
 
   // Each window's rate as a flat step, so a 1-window outage shows its true width.

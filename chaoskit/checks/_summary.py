@@ -12,6 +12,7 @@ from chaoskit.checks._failover import (
 )
 from chaoskit.checks._latency import latency_of
 from chaoskit.checks._reads import stale_reads
+from chaoskit.checks._series import recovery_curve
 from chaoskit.checks._sets import check_set, rpo
 from chaoskit.checks._traffic import history_end, traffic
 from chaoskit.history import History
@@ -24,8 +25,9 @@ def summary(
     min_ops: int = DEFAULT_MIN_OPS,
     target: str | None = None,
 ) -> dict[str, Any]:
-    """Headline figures of `history`: ops by outcome, latency, each fault's impact, lost
-    writes, RPO and stale reads. Everything in it is plain JSON (numbers, strings, None).
+    """Headline figures of `history`: ops by outcome, latency, each fault's impact and
+    recovery curve (`recovery_curve`, for each reverted fault), lost writes, RPO and stale
+    reads. Everything in it is plain JSON (numbers, strings, None).
 
     `lost_writes` is None when some target has no final read to judge by.
     """
@@ -47,6 +49,12 @@ def summary(
         "faults": [
             impact(history, w, sustain=sustain, min_ops=min_ops, target=target).to_dict()
             for w in fault_windows(history)
+        ],
+        "recovery_curves": [
+            curve.to_dict()
+            for w in fault_windows(history)
+            if (curve := recovery_curve(history, w, sustain=sustain, min_ops=min_ops, target=target))
+            is not None
         ],
         "sets": [c.to_dict() for c in sets],
         "acknowledged_writes": sum(len(c.acknowledged) for c in sets),

@@ -61,13 +61,21 @@ def validate(
 
 
 def _overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
-    """--set orders.exits=none  /  --set orders.exits=failover,write-queue"""
+    """--set orders.exits=none  /  --set orders.exits=failover,write-queue  /  --set orders.load=naive"""
     out: dict[str, dict[str, Any]] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         service, dot, option = key.partition(".")
+        if sep and dot and option == "load":
+            loads = ("default", "naive", "resilient")
+            if value.strip() not in loads:
+                raise UserError(f"--set {pair!r}: unknown load setting {value.strip()!r}",
+                                hint=f"known: {', '.join(loads)}")
+            out.setdefault(service, {})["load"] = value.strip()
+            continue
         if not sep or not dot or option != "exits":
-            raise UserError(f"--set {pair!r}: expected SERVICE.exits=none or SERVICE.exits=a,b,...")
+            raise UserError(f"--set {pair!r}: expected SERVICE.exits=none, SERVICE.exits=a,b,... "
+                            "or SERVICE.load=default|naive|resilient")
         exits: Any = "none" if value.strip() in ("none", "") else [v.strip() for v in value.split(",")]
         known = {"failover", "retries", "breaker", "stale-cache", "write-queue"}
         if exits != "none" and not set(exits) <= known:

@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from chaoskit.reports._figures import fault_rows, headline_figures, run_time, seconds
+from chaoskit.reports._figures import fault_rows, headline_figures, recovery_rows, run_time, seconds
 from chaoskit.reports._run import RunReport
 from chaoskit.reports._timeline import chart_data, chart_json, timeline_script
 
@@ -30,7 +30,8 @@ def render_html(
     """The HTML report of `report`; `window` overrides the chart's window size in seconds."""
     if summary is None:
         summary = report.summary()
-    data = chart_data(report.history, notes=report.notes, window=window, end=report.duration)
+    data = chart_data(report.history, notes=report.notes, window=window, end=report.duration,
+                      recoveries=summary.get("recovery_curves"))
     journal = sorted(report.journal, key=lambda e: _sort_time(e.get("time")))
     return _environment.get_template("report.html.j2").render(
         report=report,
@@ -39,6 +40,7 @@ def render_html(
         verdicts=report.verdicts,
         figures=headline_figures(summary),
         faults=fault_rows(summary),
+        recoveries=recovery_rows(summary),
         notes=[(i + 1, run_time(n["time"]), n["text"]) for i, n in enumerate(data["notes"])],
         window=seconds(data["window"]),
         journal=[_journal_row(e) for e in journal[:MAX_JOURNAL_ROWS]],

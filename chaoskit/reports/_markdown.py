@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaoskit.reports._figures import fault_rows, headline_figures, run_time
+from chaoskit.reports._figures import fault_rows, headline_figures, recovery_rows, run_time
 from chaoskit.reports._run import RunReport
 
 _OUTCOME_MARK = {"passed": "✅", "failed": "❌", "aborted": "⚠️", "error": "💥"}
@@ -66,6 +66,16 @@ def render_markdown(report: RunReport, summary: dict[str, Any] | None = None) ->
             )
     else:
         lines.append("No fault was injected.")
+    for curve in recovery_rows(summary):
+        lines += ["", f"### Recovery curve of `{_cell(curve['fault'])}`", "",
+                  f"From the revert at {curve['since']}, in {curve['bucket']} buckets; "
+                  f"recovered (sustained success): {curve['recovered']}.", ""]
+        if curve["rows"]:
+            lines += ["| After revert | Success rate | ok / ops | p50 | p99 |", "|---|---|---|---|---|"]
+            lines += [f"| {r['after']} | {r['success']} | {r['ops']} | {r['p50']} | {r['p99']} |"
+                      for r in curve["rows"]]
+        else:
+            lines.append("No operation after the revert.")
     lines += ["", "### Headline figures", "", "| Figure | Value | |", "|---|---|---|"]
     for f in headline_figures(summary):
         lines.append(f"| {f.label} | **{_cell(f.value)}** | {_cell(f.sub)} |")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from chaoskit.checks import fault_windows, series
+from chaoskit.checks import fault_windows, recovery_curve, series
 from chaoskit.history import History
 
 # Windows a chart may be cut into, smallest first: round numbers people read at a glance.
@@ -36,18 +36,21 @@ def chart_data(
     notes: Iterable[tuple[float, str]] | None = None,
     window: float | None = None,
     end: float | None = None,
+    recoveries: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The timeline of `history` as JSON-ready data.
 
     ``series`` holds one entry per window (start ``t``, counts by outcome,
     success rate, latency percentiles of ok ops in seconds), ``faults`` the
     fault windows (``end`` null while a fault is in force), ``notes`` the
-    markers. `notes` defaults to the history's ``note`` events. `end` stretches
-    the time axis, e.g. to the run's full duration.
+    markers, ``recoveries`` where each reverted fault's recovery curve says the
+    service was back (`recoveries`: the summary's ``recovery_curves``, computed
+    with the default sustain when not given). `notes` defaults to the history's
+    ``note`` events. `end` stretches the time axis, e.g. to the run's full duration.
 
     >>> data = chart_data(history, notes=[(12.5, "region b took over")])
     >>> sorted(data)
-    ['end', 'faults', 'notes', 'series', 'start', 'version', 'window']
+    ['end', 'faults', 'notes', 'recoveries', 'series', 'start', 'version', 'window']
     """
     instants = [o.end for o in history.ops] + [e.time for e in history.events]
     if notes is None:
@@ -59,6 +62,9 @@ def chart_data(
     span_end = max([*instants, end or 0.0, 0.0])
     size = window if window is not None else window_for(span_end)
     windows = series(history, size, end=span_end)
+    if recoveries is None:
+        curves = (recovery_curve(history, w, bucket=size) for w in fault_windows(history))
+        recoveries = [c.to_dict() for c in curves if c is not None]
     return {
         "version": 1,
         "start": 0.0,
@@ -79,6 +85,8 @@ def chart_data(
         ],
         "faults": [f.to_dict() for f in fault_windows(history)],
         "notes": [{"time": t, "text": text} for t, text in marks],
+        "recoveries": [{"fault": c["fault"], "since": c["since"], "recovered_at": c["recovered_at"]}
+                       for c in recoveries],
     }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .config import ConfigError
 
 #: The longest a request waits its turn with ``when_full: slow`` before it is shed.
-MAX_WAIT = 5.0
+MAX_WAIT = 2.0
 #: ``ops_per_second`` allows bursts of this many seconds' worth of ops (at least one op).
 BURST = 0.1
 

@@ -14,7 +14,7 @@ relays the one reply. Run as ``python3 -m inworld.kvgate`` with:
     KVGATE_WHEN_FULL    shed: an error reply at once (``-ERR max number of clients
                         reached`` and a close for a connection, as Redis answers,
                         ``-ERR chaoskit capacity: ...`` for a command); slow: the command
-                        (or the connection) waits its turn, at most 5 s, then is shed
+                        (or the connection) waits its turn, at most 2 s, then is shed
 
 Like a real busy server, a command the gate has read is carried out even when its
 client has given up waiting: work abandoned by a timed-out client still takes capacity,

@@ -35,7 +35,13 @@ class LoadPolicy:
     retry_budget: float | None = None
     #: Writes the replay queue holds at most; None: unbounded.
     queue_max: int | None = 10_000
+    #: While anything is queued, new writes join the queue (order kept; no store work).
+    #: False: every write tries the store first and only a failed one is queued.
+    queue_first: bool = True
     queue_batch: int = 100
+    #: The drainer retries a batch within one call as requests do (False: one attempt,
+    #: with the kv timeout).
+    drain_retries: bool = True
     #: Seconds the drainer waits after a failed batch (doubled, with jitter, up to 8x).
     queue_retry: float = 0.1
     queue_backoff: bool = False
@@ -52,10 +58,11 @@ def policy(name: str, config: Config) -> LoadPolicy:
         return LoadPolicy("default", retry_attempts=config.retry_attempts, queue_max=config.queue_max)
     if name == "naive":
         return LoadPolicy("naive", retry_backoff="none", retry_attempts=10, attempt_timeout=0.25,
-                          queue_max=None, queue_batch=1, queue_retry=0.0)
+                          queue_max=None, queue_first=False, queue_batch=25, drain_retries=False,
+                          queue_retry=0.5)
     if name == "resilient":
         return LoadPolicy("resilient", retry_backoff="jittered", retry_attempts=3,
-                          retry_budget=0.1, queue_max=min(config.queue_max, 500), queue_batch=100,
+                          retry_budget=0.1, queue_max=min(config.queue_max, 500), queue_batch=10,
                           queue_retry=0.25, queue_backoff=True, shed_in_flight=16)
     raise ConfigError(f"unknown load setting {name!r}: use one of {', '.join(LOADS)}")
 
@@ -77,7 +84,7 @@ class RetryBudget:
 
     def spend(self) -> bool:
         with self._lock:
-            if self._tokens >= 1.0:
+            if self._tokens >= 1.0 - 1e-9:
                 self._tokens -= 1.0
                 return True
             self.refused += 1

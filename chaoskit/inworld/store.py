@@ -222,6 +222,7 @@ class Store:
         exits: frozenset[str],
         deadline: float,
         by_health: bool = True,
+        drain: bool = False,
     ) -> tuple[T, Endpoint]:
         failover = "failover" in exits
         use_breaker = "breaker" in exits
@@ -229,6 +230,8 @@ class Store:
         budget = self._budget
         attempts = load.retry_attempts if "retries" in exits else 1
         attempt_timeout = load.attempt_timeout or self.config.kv_timeout
+        if drain and not load.drain_retries:
+            attempts, attempt_timeout = 1, self.config.kv_timeout
         errors: list[str] = []
         unknown = False
         if budget is not None and attempts > 1:
@@ -284,7 +287,7 @@ class Store:
         """Store `order`, or queue it when the write-queue exit is on and no store takes it."""
         exits = self._exits
         queueing = "write-queue" in exits
-        if queueing and len(self.queue):
+        if queueing and self._load.queue_first and len(self.queue):
             return self._enqueue(order, exits, None)
         try:
             _, endpoint = self._call(
@@ -323,6 +326,7 @@ class Store:
             lambda c, t: c.transaction(commands, timeout=t),
             exits=self._exits,
             deadline=self._deadline(),
+            drain=True,
         )
 
     def read(self, order_id: str) -> ReadResult:

@@ -41,6 +41,8 @@ RESERVED = {"coredns", "toxiproxy", "kv", "kvgate", "reaper", "tools", "agent", 
 RESERVED_PORTS = {8474: "the Toxiproxy API", 16379: "the replication link"}
 # chaoskit's reference services (in chaoskit/inworld/), run when a service gives no image.
 BUILTIN_SERVICES = {"orders", "auth"}
+# The reference services that enforce a `capacity:` themselves.
+CAPACITY_SERVICES = {"orders"}
 # The zone of world-wide names (``kv.global.<domain>``: the store's current primary),
 # served by every region's CoreDNS; so no region may take the name.
 GLOBAL_ZONE = "global"
@@ -139,7 +141,7 @@ class Capacity(BaseModel):
 
     def env(self, prefix: str) -> dict[str, str]:
         """The capacity as ``<prefix>_IN_FLIGHT``... variables for the programs in the world."""
-        out = {f"{prefix}_WHEN_FULL": self.when_full}
+        out: dict[str, str] = {f"{prefix}_WHEN_FULL": self.when_full}
         if self.in_flight is not None:
             out[f"{prefix}_IN_FLIGHT"] = str(self.in_flight)
         if self.ops_per_second is not None:
@@ -394,10 +396,11 @@ def _semantic_problems(m: TopologyModel, src: Source, base: Path | None) -> list
                 problems.append(Problem(
                     f"build context {svc.build!r} of service {name!r} has no Dockerfile",
                     src.where(("services", name, "build"))))
-        if svc.capacity is not None and (svc.image is not None or svc.build is not None):
+        if svc.capacity is not None and (svc.image is not None or svc.build is not None
+                                         or name not in CAPACITY_SERVICES):
             problems.append(Problem(
-                f"service {name!r}: capacity is enforced by chaoskit's reference services "
-                f"({', '.join(sorted(BUILTIN_SERVICES))}) only; chaoskit cannot see your "
+                f"service {name!r}: capacity is enforced by chaoskit's reference service "
+                f"({', '.join(sorted(CAPACITY_SERVICES))}) only; chaoskit cannot see this "
                 "service's requests", src.where(("services", name, "capacity")),
                 "limit it in the service itself, or give the store a capacity (kv: capacity:)"))
         if svc.image is None and svc.build is None and name not in BUILTIN_SERVICES:

@@ -23,6 +23,7 @@ EXPECTED = {
     "shared-auth-dependency-outage",
     "dns-failover-stale-ttl",
     "kv-promotion-rpo",
+    "long-tail",
 }
 def test_every_playbook_is_shipped() -> None:
     assert {p.stem for p in PLAYBOOKS} == EXPECTED

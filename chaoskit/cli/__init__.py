@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print("aborted")
         return 130
     except click.ClickException as exc:
+        message = _shorten(exc.format_message())
+        exc.format_message = lambda: message  # type: ignore[method-assign]
         exc.show()
         return 2
     except KeyboardInterrupt:
@@ -57,6 +59,20 @@ def main(argv: list[str] | None = None) -> int:
             err_console.print(f"[bold red]docker error:[/] {_escape(str(exc))}")
             return 1
         raise
+
+
+# A value longer than this is quoted by its start and its length (a 5000-digit number is
+# one line of message, not a screenful); Python's own int-conversion limit note is dropped.
+_LONG = 60
+
+
+def _shorten(text: str) -> str:
+    import re
+
+    text = re.sub(r"\s*\(?Exceeds the limit \(\d+ digits\)[^)]*set_int_max_str_digits\(\)[^)]*\)\)?",
+                  "", text)
+    return re.sub(rf"[^\s']{{{_LONG},}}",
+                  lambda m: f"{m.group()[:12]}... ({len(m.group())} characters)", text)
 
 
 def _escape(text: str) -> str:

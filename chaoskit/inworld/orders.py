@@ -351,6 +351,12 @@ class OrdersServer(ThreadingHTTPServer):
         self.shed_total = 0
         super().__init__((store.config.bind, store.config.port), OrdersHandler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (a workload's timeout) is not an error worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def admit(self) -> None:
         """Let one API request in, or raise `Full`: the capacity first, then the load
         setting's shedding (both answer fast; a slow capacity makes it wait its turn)."""

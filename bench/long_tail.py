@@ -1,10 +1,11 @@
 """The long tail in miniature on this machine, without Docker: how long each load setting of
 the orders service takes to recover after an empty DNS record, against a store with a capacity.
 
-    python bench/long_tail.py [--settings naive,resilient] [--capacity 150] [--rate 40]
+    python bench/long_tail.py [--settings naive,resilient] [--capacity 150] [--in-flight 64] [--rate 40]
 
 Real parts on 127.0.0.1: two redis-servers (a primary and its replica), the store's capacity
-gate (`chaoskit.inworld.kvgate`, slow beyond `--capacity` commands a second) in front of each,
+gate (`chaoskit.inworld.kvgate`, slow beyond `--capacity` commands a second or `--in-flight`
+connections, as in playbooks/topologies/with-capacity.yaml) in front of each,
 two orders services (one per region) and the workload. Only DNS is played: the services'
 resolver answers nothing for the primary's name from 3 s to 11 s (as ``dns.nodata`` would).
 The load is cut to 2 a second at 26 s, as in playbooks/long-tail.yaml; the run ends at 43 s.
@@ -34,13 +35,13 @@ EXITS = {"naive": "retries,write-queue", "default": "failover,retries,breaker,st
 FAULT_AT, FAULT_FOR, CUT_AT, END = 3.0, 8.0, 26.0, 43.0
 
 
-def one(setting: str, capacity: float, rate: float) -> None:
+def one(setting: str, capacity: float, in_flight: int, rate: float) -> None:
     outage = threading.Event()
     with LocalRedis() as east, LocalRedis(replicaof=east) as west:
         gates: dict[str, GateServer] = {}
         for name, store in (("us-east-1", east), ("us-west-2", west)):
             gate = GateServer(("127.0.0.1", 0), ("127.0.0.1", store.port),
-                              Limiter(CapacitySpec(ops_per_second=capacity, when_full="slow")))
+                              Limiter(CapacitySpec(in_flight, capacity, "slow")))
             threading.Thread(target=gate.serve_forever, args=(0.05,), daemon=True).start()
             gates[name] = gate
 
@@ -89,13 +90,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--settings", default="naive,resilient")
     parser.add_argument("--capacity", type=float, default=150.0)
+    parser.add_argument("--in-flight", type=int, default=64)
     parser.add_argument("--rate", type=float, default=40.0)
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)  # the services' state changes, not the figures
-    print(f"store capacity {args.capacity:g} commands/s (slow), {args.rate:g} ops/s, record empty "
+    print(f"store capacity {args.capacity:g} commands/s and {args.in_flight} connections (slow), "
+          f"{args.rate:g} ops/s, record empty "
           f"{FAULT_AT:g}-{FAULT_AT + FAULT_FOR:g} s, load cut to 2/s at {CUT_AT:g} s")
     for setting in args.settings.split(","):
-        one(setting.strip(), args.capacity, args.rate)
+        one(setting.strip(), args.capacity, args.in_flight, args.rate)
     return 0
 
 

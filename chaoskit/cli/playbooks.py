@@ -131,7 +131,8 @@ def run(
     playbook_path: str = typer.Argument(..., metavar="PLAYBOOK", help="playbook file"),
     report: Path = typer.Option(None, "--report", "-o", help="report directory "
                                 "(default: reports/<playbook>-<time>)"),
-    set_: list[str] = typer.Option([], "--set", help="override a service option, e.g. orders.exits=none or orders.load=naive"),
+    set_: list[str] = typer.Option([], "--set", help="override a service option, e.g. "
+                                   "orders.exits=none or orders.load=naive"),
     world: str = typer.Option(None, "--world", "-w", envvar="CHAOSKIT_WORLD", help="world name"),
     images: str = typer.Option(None, "--images", envvar="CHAOSKIT_IMAGES", help="auto, local or official"),
     keep: bool = typer.Option(False, "--keep", help="leave a world this run started running"),

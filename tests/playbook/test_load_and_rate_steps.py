@@ -40,4 +40,4 @@ def test_the_long_tail_playbook() -> None:
     assert playbook.services["orders"].load == "resilient"
     assert playbook.workload is not None and [(s.at, s.rate) for s in playbook.workload.rate_steps] == [
         (26.0, 2.0)]
-    assert playbook.thresholds["time_to_recover"] == "5s"
+    assert playbook.thresholds["time_to_recover"] == "10s"

@@ -15,6 +15,7 @@ from chaoskit.history import History
 history = History.load("history.jsonl")
 windows = series(history, 0.05)           # 50 ms windows
 print(impact(history, "dns-1").rto)       # seconds; None if never recovered
+curve = recovery_curve(history, "dns-1")  # success rate and latency per bucket after the revert
 for v in evaluate(history, {"rto": "10s", "lost_writes": 0}):
     print(v.name, v.expected, v.measured_text, v.passed)
 ```
@@ -42,7 +43,7 @@ from chaoskit.checks._failover import (
 from chaoskit.checks._latency import Latency, latency_of, percentile
 from chaoskit.checks._reads import StaleRead, StaleReads, stale_reads
 from chaoskit.checks._replication import PromotionLag, ReplicaLag, ReplicationLag, replication_lag
-from chaoskit.checks._series import Window, series
+from chaoskit.checks._series import RecoveryCurve, Window, bucket_for, recovery_curve, series
 from chaoskit.checks._sets import Rpo, SetCheck, check_set, rpo
 from chaoskit.checks._summary import summary
 from chaoskit.checks._traffic import traffic
@@ -57,6 +58,7 @@ __all__ = [
     "Latency",
     "PromotionLag",
     "Recovery",
+    "RecoveryCurve",
     "ReplicaLag",
     "ReplicationLag",
     "Rpo",
@@ -65,6 +67,7 @@ __all__ = [
     "StaleReads",
     "Verdict",
     "Window",
+    "bucket_for",
     "check_set",
     "dns_windows",
     "evaluate",
@@ -77,6 +80,7 @@ __all__ = [
     "parse_expectations",
     "percentile",
     "recovery",
+    "recovery_curve",
     "replication_lag",
     "requeried",
     "rpo",

@@ -116,3 +116,81 @@ def _index(t: float, origin: float, window: float) -> int:
     # 0.3 / 0.1 is 2.9999999999999996 in floating point: without the nudge an op
     # at 0.3 s would land in the 0.2 s window.
     return math.floor((t - origin) / window + 1e-9)
+
+
+# Round bucket sizes for a recovery curve, smallest first; a curve has at most about 30.
+_NICE_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+_TARGET_BUCKETS = 30
+
+
+@dataclass(frozen=True)
+class RecoveryCurve:
+    """How the service came back after a fault's revert: one `Window` per bucket.
+
+    `since` is the revert; windows run from it to the end of the history (ops that
+    started in each). `recovered_at` is where `time_to_recover` puts the recovery
+    (None: the service never recovered, or never degraded after the revert).
+    """
+
+    fault: str
+    since: float
+    bucket: float
+    windows: list[Window]
+    degraded: bool
+    recovered_at: float | None
+
+    @property
+    def time_to_recover(self) -> float | None:
+        if not self.degraded:
+            return 0.0
+        return None if self.recovered_at is None else self.recovered_at - self.since
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault,
+            "since": self.since,
+            "bucket": self.bucket,
+            "degraded": self.degraded,
+            "recovered_at": self.recovered_at,
+            "time_to_recover": self.time_to_recover,
+            "windows": [{**w.to_dict(), "after_revert": w.start - self.since} for w in self.windows],
+        }
+
+
+def bucket_for(span: float) -> float:
+    """A round bucket size that cuts `span` seconds into at most about 30 buckets."""
+    for size in _NICE_BUCKETS:
+        if span / size <= _TARGET_BUCKETS:
+            return size
+    return _NICE_BUCKETS[-1]
+
+
+def recovery_curve(
+    history: History,
+    fault: Any,
+    *,
+    bucket: float | None = None,
+    sustain: float | None = None,
+    min_ops: int | None = None,
+    target: str | None = None,
+) -> RecoveryCurve | None:
+    """Success rate and latency per bucket from `fault`'s revert to the end of the history.
+
+    `fault` is a `FaultWindow` or a fault id. None when the fault was never reverted
+    (there is no "after"). `bucket` defaults to a round size giving at most about 30.
+
+    >>> [round(w.success_rate or 0, 2) for w in recovery_curve(history, "dns-1").windows]
+    [0.0, 0.1, 0.93, 1.0, 1.0]
+    """
+    from chaoskit.checks._failover import DEFAULT_MIN_OPS, DEFAULT_SUSTAIN, find_fault, recovery
+
+    window = find_fault(history, fault) if isinstance(fault, str) else fault
+    if window.end is None:
+        return None
+    ops = traffic(history, target)
+    end = max([window.end, *(o.start for o in ops)])
+    size = bucket if bucket is not None else bucket_for(end - window.end)
+    after = recovery(history, window.end, sustain=DEFAULT_SUSTAIN if sustain is None else sustain,
+                     min_ops=DEFAULT_MIN_OPS if min_ops is None else min_ops, target=target)
+    windows = series(history, size, target=target, start=window.end, end=end) if ops else []
+    return RecoveryCurve(window.id, window.end, size, windows, after.degraded, after.recovered_at)

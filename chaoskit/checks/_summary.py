@@ -13,6 +13,7 @@ from chaoskit.checks._failover import (
 from chaoskit.checks._latency import latency_of
 from chaoskit.checks._reads import stale_reads
 from chaoskit.checks._replication import replication_lag
+from chaoskit.checks._series import recovery_curve
 from chaoskit.checks._sets import check_set, rpo
 from chaoskit.checks._traffic import history_end, traffic
 from chaoskit.history import History
@@ -25,9 +26,10 @@ def summary(
     min_ops: int = DEFAULT_MIN_OPS,
     target: str | None = None,
 ) -> dict[str, Any]:
-    """Headline figures of `history`: ops by outcome, latency, each fault's impact, lost
-    writes, RPO, stale reads and replication lag (per replica, and at each promotion).
-    Everything in it is plain JSON (numbers, strings, None).
+    """Headline figures of `history`: ops by outcome, latency, each fault's impact and
+    recovery curve (`recovery_curve`, for each reverted fault), lost writes, RPO, stale
+    reads and replication lag (per replica, and at each promotion). Everything in it is
+    plain JSON (numbers, strings, None).
 
     `lost_writes` is None when some target has no final read to judge by.
     """
@@ -49,6 +51,12 @@ def summary(
         "faults": [
             impact(history, w, sustain=sustain, min_ops=min_ops, target=target).to_dict()
             for w in fault_windows(history)
+        ],
+        "recovery_curves": [
+            curve.to_dict()
+            for w in fault_windows(history)
+            if (curve := recovery_curve(history, w, sustain=sustain, min_ops=min_ops, target=target))
+            is not None
         ],
         "sets": [c.to_dict() for c in sets],
         "acknowledged_writes": sum(len(c.acknowledged) for c in sets),

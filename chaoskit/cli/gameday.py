@@ -22,7 +22,8 @@ def gameday(
     report: Path = typer.Option(None, "--report", "-o", help="report directory "
                                 "(default: reports/<playbook>-gameday-<time>)"),
     world: str = typer.Option(None, "--world", "-w", envvar="CHAOSKIT_WORLD", help="world name"),
-    set_: list[str] = typer.Option([], "--set", help="override a service option, e.g. orders.exits=none"),
+    set_: list[str] = typer.Option([], "--set", help="override a service option, e.g. "
+                                   "orders.exits=none or orders.load=naive"),
     images: str = typer.Option(None, "--images", envvar="CHAOSKIT_IMAGES", help="auto, local or official"),
     keep: bool = typer.Option(False, "--keep", help="leave a world this game day started running"),
     reset: bool = typer.Option(False, "--reset", help="restore the world's baseline first "

@@ -61,13 +61,21 @@ def validate(
 
 
 def _overrides(pairs: list[str]) -> dict[str, dict[str, Any]]:
-    """--set orders.exits=none  /  --set orders.exits=failover,write-queue"""
+    """--set orders.exits=none  /  --set orders.exits=failover,write-queue  /  --set orders.load=naive"""
     out: dict[str, dict[str, Any]] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         service, dot, option = key.partition(".")
+        if sep and dot and option == "load":
+            loads = ("default", "naive", "resilient")
+            if value.strip() not in loads:
+                raise UserError(f"--set {pair!r}: unknown load setting {value.strip()!r}",
+                                hint=f"known: {', '.join(loads)}")
+            out.setdefault(service, {})["load"] = value.strip()
+            continue
         if not sep or not dot or option != "exits":
-            raise UserError(f"--set {pair!r}: expected SERVICE.exits=none or SERVICE.exits=a,b,...")
+            raise UserError(f"--set {pair!r}: expected SERVICE.exits=none, SERVICE.exits=a,b,... "
+                            "or SERVICE.load=default|naive|resilient")
         exits: Any = "none" if value.strip() in ("none", "") else [v.strip() for v in value.split(",")]
         known = {"failover", "retries", "breaker", "stale-cache", "write-queue"}
         if exits != "none" and not set(exits) <= known:
@@ -123,7 +131,8 @@ def run(
     playbook_path: str = typer.Argument(..., metavar="PLAYBOOK", help="playbook file"),
     report: Path = typer.Option(None, "--report", "-o", help="report directory "
                                 "(default: reports/<playbook>-<time>)"),
-    set_: list[str] = typer.Option([], "--set", help="override a service option, e.g. orders.exits=none"),
+    set_: list[str] = typer.Option([], "--set", help="override a service option, e.g. "
+                                   "orders.exits=none or orders.load=naive"),
     world: str = typer.Option(None, "--world", "-w", envvar="CHAOSKIT_WORLD", help="world name"),
     images: str = typer.Option(None, "--images", envvar="CHAOSKIT_IMAGES", help="auto, local or official"),
     keep: bool = typer.Option(False, "--keep", help="leave a world this run started running"),

@@ -39,7 +39,8 @@ HEALTHY_TIMEOUT_S = 45.0
 
 def roles(topology: Topology) -> list[str]:
     """Names that, with a region, make a compose service: ``<role>-<region>``."""
-    return ["coredns", "toxiproxy", "kv", "agent", *topology.services]
+    gate = ["kvgate"] if topology.model.kv.capacity is not None else []  # the store's capacity
+    return ["coredns", "toxiproxy", "kv", *gate, "agent", *topology.services]
 
 
 def services(topology: Topology) -> dict[str, tuple[str, str]]:

@@ -11,6 +11,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .capacity import CapacitySpec
 
 #: The emergency exits, each switchable on its own; none of them is the naive configuration.
 EXITS: tuple[str, ...] = ("failover", "retries", "breaker", "stale-cache", "write-queue")
@@ -154,6 +158,10 @@ class Config:
     breaker_cooldown: float = 2.0
     queue_max: int = 10_000
     cache_max: int = 10_000
+    #: How retries, the replay queue and shedding behave (`load.LOADS`).
+    load: str = "default"
+    #: The service's capacity (from the topology): None for none.
+    capacity: CapacitySpec | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -169,6 +177,12 @@ class Config:
             exits = parse_exits(env.get("ORDERS_EXITS", "none"))
         except ConfigError as e:
             raise ConfigError(f"ORDERS_EXITS: {e}") from None
+        from .capacity import CapacitySpec
+        from .load import LOADS
+
+        load = env.get("ORDERS_LOAD", "").strip() or "default"
+        if load not in LOADS:
+            raise ConfigError(f"ORDERS_LOAD: {load!r} is not one of {', '.join(LOADS)}")
         return cls(
             region=env.get("ORDERS_REGION", "").strip() or "unknown",
             port=port,
@@ -185,4 +199,6 @@ class Config:
             breaker_cooldown=_number(env, "ORDERS_BREAKER_COOLDOWN", 2.0),
             queue_max=_integer(env, "ORDERS_QUEUE_MAX", 10_000),
             cache_max=_integer(env, "ORDERS_CACHE_MAX", 10_000),
+            load=load,
+            capacity=CapacitySpec.from_env(env, "ORDERS_CAPACITY"),
         )

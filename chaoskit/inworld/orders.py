@@ -10,10 +10,15 @@ see `config.Config.from_env` and docs/orders.md). API:
     GET  /orders          200 {"ids": [...], "served_from", "pending"}
     GET  /admin/exits     200 {"exits": [...]}
     POST /admin/exits     {"exits": [...]} -> 200 {"exits": [...]}
+    GET  /admin/load      200 {"load": "default", "settings": {...}}
+    POST /admin/load      {"load": "naive"|"resilient"|"default"} -> 200 {"load", "settings"}
 
 Every response carries ``X-Region`` and, when a store served it, ``X-Served-From``.
 When no store can serve: 503, or 504 if a write may have been stored all the same
-(the store timed out after the write was sent).
+(the store timed out after the write was sent). Beyond the service's capacity
+(``ORDERS_CAPACITY_*``, from the topology) or the load setting's shedding, requests to
+``/orders`` are answered 503 ``{"outcome": "fail", "shed": true}`` at once (or wait their
+turn, with ``when_full: slow``).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .authgate import AuthGate, AuthUnavailable
+from .capacity import Full, Limiter
 from .config import Config, ConfigError, ordered_exits
 from .protocol.order_record import Order, valid_id
 from .protocol.resp import Resolver
@@ -157,6 +163,35 @@ class OrdersHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         path = urlsplit(self.path).path.rstrip("/") or "/"
+        if path == "/orders" or path.startswith("/orders/"):
+            # Capacity covers the API; /health and /admin answer whatever the load.
+            server = self.server
+            try:
+                server.admit()
+            except Full as e:
+                if self.command == "POST":
+                    self._skip_body()
+                self._send(503, {"error": f"shedding load: {e}", "outcome": "fail", "shed": True})
+                return
+            try:
+                self._route(path)
+            finally:
+                server.leave()
+            return
+        self._route(path)
+
+    def _skip_body(self) -> None:
+        """Read a shed request's body, so a keep-alive connection stays in step."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if 0 < length <= MAX_BODY:
+            self.rfile.read(length)
+        elif length:
+            self.close_connection = True
+
+    def _route(self, path: str) -> None:
         try:
             if self.command == "POST":
                 # read the body first, so a keep-alive connection stays in step on any reply
@@ -165,6 +200,8 @@ class OrdersHandler(BaseHTTPRequestHandler):
                     return self._post_order(body)
                 if path == "/admin/exits":
                     return self._set_exits(body)
+                if path == "/admin/load":
+                    return self._set_load(body)
             elif self.command == "GET":
                 if path == "/health":
                     return self._health()
@@ -174,7 +211,9 @@ class OrdersHandler(BaseHTTPRequestHandler):
                     return self._get_order(unquote(path[len("/orders/") :]))
                 if path == "/admin/exits":
                     return self._send(200, {"exits": ordered_exits(self.server.store.exits)})
-            known = {"/health", "/orders", "/admin/exits"}
+                if path == "/admin/load":
+                    return self._load()
+            known = {"/health", "/orders", "/admin/exits", "/admin/load"}
             if path in known or path.startswith("/orders/"):
                 raise _Reply(405, f"{self.command} not allowed on {path}")
             raise _Reply(404, f"no such resource {path}")
@@ -209,6 +248,8 @@ class OrdersHandler(BaseHTTPRequestHandler):
                 "region": store.config.region,
                 "exits": ordered_exits(store.exits),
                 "kv": store.status(),
+                "load": {"setting": store.load.name, "shed_total": self.server.shed_total,
+                         **({"capacity": self.server.limiter.stats()} if self.server.limiter else {})},
             },
         )
 
@@ -267,6 +308,20 @@ class OrdersHandler(BaseHTTPRequestHandler):
             result.region,
         )
 
+    def _load(self) -> None:
+        load = self.server.store.load
+        self._send(200, {"load": load.name, "settings": load.to_dict()})
+
+    def _set_load(self, body: Any) -> None:
+        name = body.get("load") if isinstance(body, dict) else None
+        if not isinstance(name, str):
+            raise _Reply(400, 'body must be {"load": "default" | "naive" | "resilient"}')
+        try:
+            self.server.store.set_load(name)
+        except ConfigError as e:
+            raise _Reply(400, str(e)) from None
+        self._load()
+
     def _set_exits(self, body: Any) -> None:
         exits = body.get("exits") if isinstance(body, dict) else None
         if isinstance(exits, str):
@@ -289,7 +344,44 @@ class OrdersServer(ThreadingHTTPServer):
         self.store = store
         self.auth = AuthGate.from_env(os.environ.get("CHAOSKIT_ENDPOINTS_AUTH"),
                                       store.config.kv_timeout)
+        capacity = store.config.capacity
+        self.limiter = Limiter(capacity) if capacity is not None else None
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self.shed_total = 0
         super().__init__((store.config.bind, store.config.port), OrdersHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (a workload's timeout) is not an error worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+    def admit(self) -> None:
+        """Let one API request in, or raise `Full`: the capacity first, then the load
+        setting's shedding (both answer fast; a slow capacity makes it wait its turn)."""
+        if self.limiter is not None:
+            try:
+                self.limiter.acquire()
+            except Full:
+                with self._lock:
+                    self.shed_total += 1
+                raise
+        limit = self.store.load.shed_in_flight
+        with self._lock:
+            if limit is not None and self._in_flight >= limit:
+                self.shed_total += 1
+                if self.limiter is not None:
+                    self.limiter.release()
+                raise Full(f"{self._in_flight} requests in flight (load setting "
+                           f"{self.store.load.name!r} sheds beyond {limit})")
+            self._in_flight += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        if self.limiter is not None:
+            self.limiter.release()
 
 
 class OrdersService:
@@ -364,6 +456,8 @@ def main(env: Mapping[str, str] | None = None) -> int:
         ",".join(ordered_exits(config.exits)) or "none",
         config.kv_timeout,
     )
+    if config.capacity is not None:
+        log.info("capacity: %s", config.capacity.describe())
     # As PID 1 in a container, SIGTERM has no default action: without this, `docker stop`
     # would wait for its SIGKILL.
     signal.signal(signal.SIGTERM, _interrupt)

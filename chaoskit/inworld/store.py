@@ -22,6 +22,7 @@ from .breaker import Breaker
 from .cache import StaleCache
 from .config import Config, Endpoint, ordered_exits, parse_exits
 from .health import HealthChecker
+from .load import LoadPolicy, RetryBudget, policy
 from .protocol.order_record import ORDERS_SET, Order, key_of
 from .protocol.resp import (
     KvError,
@@ -152,6 +153,9 @@ class Store:
         self.cache = StaleCache(config.cache_max)
         self.queue = WriteQueue(config.queue_max)
         self.drainer = Drainer(self.queue, self._store_batch)
+        self._load = policy("default", config)
+        self._budget: RetryBudget | None = None
+        self.set_load(config.load)
 
     # --- life cycle ------------------------------------------------------------
     def start(self) -> None:
@@ -180,6 +184,23 @@ class Store:
         self._exits = new
         return new
 
+    @property
+    def load(self) -> LoadPolicy:
+        return self._load
+
+    def set_load(self, name: str) -> LoadPolicy:
+        """Switch the load setting (`load.LOADS`) at run time; `ConfigError` for an unknown one."""
+        new = policy(name, self.config)
+        if new.name != self._load.name:
+            log.info("load setting: %s -> %s", self._load.name, new.name)
+        self._budget = RetryBudget(new.retry_budget) if new.retry_budget is not None else None
+        self.queue.max_len = new.queue_max
+        self.drainer.batch = new.queue_batch
+        self.drainer.retry_interval = new.queue_retry
+        self.drainer.backoff = new.queue_backoff
+        self._load = new
+        return new
+
     # --- the one way to call the store -----------------------------------------
     def _candidates(self, routes: list[_Route], failover: bool, by_health: bool) -> list[_Route]:
         if not failover:
@@ -201,18 +222,30 @@ class Store:
         exits: frozenset[str],
         deadline: float,
         by_health: bool = True,
+        drain: bool = False,
     ) -> tuple[T, Endpoint]:
         failover = "failover" in exits
         use_breaker = "breaker" in exits
-        attempts = self.config.retry_attempts if "retries" in exits else 1
+        load = self._load
+        budget = self._budget
+        attempts = load.retry_attempts if "retries" in exits else 1
+        attempt_timeout = load.attempt_timeout or self.config.kv_timeout
+        if drain and not load.drain_retries:
+            attempts, attempt_timeout = 1, self.config.kv_timeout
         errors: list[str] = []
         unknown = False
+        if budget is not None and attempts > 1:
+            budget.earn()
         for attempt in range(attempts):
             if attempt:
-                pause = self._pause(attempt)
+                if budget is not None and not budget.spend():
+                    errors.append("retry budget spent")
+                    break
+                pause = self._pause(attempt) if load.retry_backoff == "jittered" else 0.0
                 if self._clock() + pause >= deadline:
                     break
-                self._sleep(pause)
+                if pause:
+                    self._sleep(pause)
             tried = 0
             for route in self._candidates(routes, failover, by_health):
                 remaining = deadline - self._clock()
@@ -224,7 +257,7 @@ class Store:
                     continue
                 tried += 1
                 try:
-                    result = fn(route.client, min(self.config.kv_timeout, remaining))
+                    result = fn(route.client, min(attempt_timeout, remaining))
                 except KvReplyError as e:
                     # The endpoint answered: it is alive, just not able (READONLY) or willing.
                     if use_breaker:
@@ -254,7 +287,7 @@ class Store:
         """Store `order`, or queue it when the write-queue exit is on and no store takes it."""
         exits = self._exits
         queueing = "write-queue" in exits
-        if queueing and len(self.queue):
+        if queueing and self._load.queue_first and len(self.queue):
             return self._enqueue(order, exits, None)
         try:
             _, endpoint = self._call(
@@ -293,6 +326,7 @@ class Store:
             lambda c, t: c.transaction(commands, timeout=t),
             exits=self._exits,
             deadline=self._deadline(),
+            drain=True,
         )
 
     def read(self, order_id: str) -> ReadResult:
@@ -362,6 +396,7 @@ class Store:
             endpoints.append(entry)
         return {
             "endpoints": endpoints,
+            "load": self._load.name,
             "queue": {
                 "length": len(self.queue),
                 "max": self.queue.max_len,

@@ -7,6 +7,7 @@ once it is drained, writes go straight to the store again.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -21,10 +22,11 @@ class QueueFull(Exception):
 
 
 class WriteQueue:
-    """A bounded FIFO of orders; thread-safe. Only the drainer removes from it."""
+    """A FIFO of orders, bounded unless `max_len` is None; thread-safe. Only the drainer
+    removes from it."""
 
-    def __init__(self, max_len: int = 10_000) -> None:
-        if max_len < 1:
+    def __init__(self, max_len: int | None = 10_000) -> None:
+        if max_len is not None and max_len < 1:
             raise ValueError("max_len must be >= 1")
         self.max_len = max_len
         self.queued_total = 0
@@ -34,7 +36,7 @@ class WriteQueue:
 
     def put(self, order: Order) -> None:
         with self._cond:
-            if len(self._items) >= self.max_len:
+            if self.max_len is not None and len(self._items) >= self.max_len:
                 raise QueueFull(f"write queue full ({self.max_len} writes waiting)")
             self._items.append(order)
             self.queued_total += 1
@@ -72,7 +74,8 @@ class Drainer:
     """A background thread that hands the queue, in order and in batches, to `store_batch`.
 
     `store_batch` raises when the batch could not be stored; the drainer waits
-    `retry_interval` and tries the same batch again, until `stop()`.
+    `retry_interval` (with `backoff`: doubled after each failure in a row, up to 8 times
+    as long, with full jitter) and tries the same batch again, until `stop()`.
     """
 
     def __init__(
@@ -87,6 +90,8 @@ class Drainer:
         self.store_batch = store_batch
         self.batch = batch
         self.retry_interval = retry_interval
+        self.backoff = False
+        self._rng = random.Random()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -112,8 +117,14 @@ class Drainer:
             log.info("write queue drained: %d queued writes stored", self.queue.drained_total)
         return True
 
+    def _pause(self, failures: int) -> float:
+        if not self.backoff:
+            return self.retry_interval
+        return self._rng.uniform(0.0, self.retry_interval * min(8, 2 ** (failures - 1)))
+
     def _run(self) -> None:
         failing = False
+        failures = 0
         while not self._stop.is_set():
             if not self.queue.wait(0.5, self._stop):
                 continue
@@ -123,8 +134,10 @@ class Drainer:
                 if not failing:
                     log.info("write queue: cannot store yet (%d waiting): %s", len(self.queue), e)
                 failing = True
-                self._stop.wait(self.retry_interval)
+                failures += 1
+                self._stop.wait(self._pause(failures))
             else:
+                failures = 0
                 if failing and len(self.queue):
                     log.info("write queue: storing again (%d waiting)", len(self.queue))
                 failing = False

@@ -346,6 +346,15 @@ class _Review:
         self._workload_stop = (
             stop if stop is not None else (done + (workload.settle or 0.0) if workload is not None else None)
         )
+        if workload is not None and stop is None and self._workload_stop is not None:
+            for j, rate_step in enumerate(workload.rate_steps):
+                if rate_step.at >= self._workload_stop:
+                    self.add(
+                        ("workload", "rate_steps", j, "at"),
+                        f"this rate step comes at {_fmt(rate_step.at)}, when the workload has "
+                        f"stopped (at {_fmt(self._workload_stop)}: the method plus settle)",
+                        "step earlier or give the workload a longer `settle`",
+                    )
 
     def rollbacks(self, parts: Parts) -> None:
         known = {s.inject.id for _, s in parts.method if isinstance(s, InjectStep) and s.inject.id}

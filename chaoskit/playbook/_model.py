@@ -18,6 +18,7 @@ from chaoskit.playbook._values import Duration, Slug, Threshold, WorkloadTargetN
 from chaoskit.workload import Operations
 
 Exit = Literal["failover", "retries", "breaker", "stale-cache", "write-queue"]
+Load = Literal["default", "naive", "resilient"]
 
 
 class ServiceConfig(BaseModel):
@@ -31,6 +32,15 @@ class ServiceConfig(BaseModel):
             "The emergency exits the reference service may take when a dependency fails: "
             "`none`, or a list of failover, retries, breaker, stale-cache, write-queue. "
             "Default: the service's own default."
+        ),
+    )
+    load: Load | None = Field(
+        default=None,
+        description=(
+            "How the reference service's retries, replay queue and load shedding behave: "
+            "`default`, `naive` (retries without backoff, an unbounded replay queue) or "
+            "`resilient` (jittered backoff, a retry budget, a bounded queue, load shedding). "
+            "Default: the service's own setting."
         ),
     )
 
@@ -55,6 +65,15 @@ class Mix(BaseModel):
         if abs(self.write + self.read - 1) > 1e-6:
             raise ValueError(f"write + read must be 1, got {self.write + self.read:g}")
         return self
+
+
+class RateStep(BaseModel):
+    """From `at` (since the method's start) on, the workload runs at `rate`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: Duration = Field(description="When the rate changes, from the method's start.")
+    rate: float = Field(gt=0, le=5000, description="Operations per second from then on.")
 
 
 class Workload(BaseModel):
@@ -90,6 +109,13 @@ class Workload(BaseModel):
         default=None, min_length=1, description="Whose clients run; default: every region's."
     )
     rate: float = Field(gt=0, le=5000, description="Operations per second, all clients together.")
+    rate_steps: list[RateStep] = Field(
+        default_factory=list,
+        description=(
+            "Later rates, in order: e.g. [{at: 40s, rate: 2}] cuts the load at 40 s "
+            "(a metastable overload ends only when load is cut)."
+        ),
+    )
     mix: Mix = Field(default_factory=Mix)
     concurrency: int = Field(default=4, ge=1, le=256, description="Operations in flight at most.")
     timeout: Duration = Field(default=1.0, description="A slower operation is `unknown`.")
@@ -115,6 +141,12 @@ class Workload(BaseModel):
             raise ValueError("give `settle` or `duration`, not both: `duration` fixes when it stops")
         if self.regions is not None and len(set(self.regions)) != len(self.regions):
             raise ValueError("regions lists the same region twice")
+        ats = [s.at for s in self.rate_steps]
+        if any(a <= 0 for a in ats) or ats != sorted(set(ats)):
+            raise ValueError("rate_steps must be in order of `at`, each after 0 s and at its own time")
+        if self.duration is not None and ats and ats[-1] >= self.duration:
+            raise ValueError(f"a rate step at {ats[-1]:g} s comes after the workload's "
+                             f"duration ({self.duration:g} s)")
         is_class = ":" in self.target
         if is_class and self.service is None:
             raise ValueError(

@@ -20,7 +20,7 @@ from chaoskit.errors import ChaoskitError, PlaybookError, Problem
 from chaoskit.playbook import Playbook, ProbeStep, load_playbook
 from chaoskit.pytest_plugin._session import session_of
 from chaoskit.runner import Run, RunResult
-from chaoskit.world.exits import get_exits, set_exits
+from chaoskit.world.exits import get_exits, get_load, set_exits, set_load
 from chaoskit.yamlsource import MAX_BYTES, parse_yaml
 
 _VERSION = re.compile(rb"^version:[ \t]*['\"]?1['\"]?[ \t]*(#.*)?$", re.MULTILINE)
@@ -107,6 +107,9 @@ class PlaybookFile(pytest.File):
             if cfg.exits is not None and s in world.topology.services
         ]
         before = {s: get_exits(world, s) for s in configured}
+        loaded = [s for s, cfg in playbook.services.items()
+                  if cfg.load is not None and s in world.topology.services]
+        loads_before = {s: get_load(world, s) for s in loaded}
         try:
             return Run(playbook, world, report_dir=session.report_dir(playbook.name)).execute()
         finally:
@@ -114,6 +117,9 @@ class PlaybookFile(pytest.File):
             for service, by_region in before.items():
                 for region, exits in by_region.items():
                     set_exits(world, service, exits, [region])
+            for service, loads in loads_before.items():
+                for region, load in loads.items():
+                    set_load(world, service, load, [region])
 
 
 class Expectation(pytest.Item):

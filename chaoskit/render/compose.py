@@ -126,6 +126,22 @@ def render_compose(plan: Plan) -> dict[str, Any]:
             "labels": {**labels, "io.chaoskit.role": "kv", "io.chaoskit.region": r},
             **({"depends_on": kv_deps} if kv_deps else {}),
         }
+        capacity = topo.model.kv.capacity
+        if capacity is not None:
+            # The store's capacity, in the path between this region's Toxiproxy and its store.
+            services[f"kvgate-{r}"] = {
+                "image": _services_image(),
+                "command": ["python3", "-m", "inworld.kvgate"],
+                "environment": {"KVGATE_LISTEN": f"0.0.0.0:{kv_port}",
+                                "KVGATE_UPSTREAM": f"{plan.kv_ip(r)}:{kv_port}",
+                                **capacity.env("KVGATE")},
+                "networks": {plan.networks[r]: {"ipv4_address": plan.kvgate_ip(r)}},
+                "healthcheck": {"test": ["CMD", "python3", "-c",
+                                         "import socket; socket.create_connection("
+                                         f"('127.0.0.1', {kv_port}), 2).close()"], **CHECK},
+                "depends_on": _healthy(f"kv-{r}"),
+                "labels": {**labels, "io.chaoskit.role": "kvgate", "io.chaoskit.region": r},
+            }
         services[f"agent-{r}"] = {
             "image": _services_image(),
             "command": ["python3", "-m", "inworld.agent"],
@@ -208,7 +224,10 @@ def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict
     deps = _healthy(f"coredns-{region}", f"toxiproxy-{region}")
     for dep in svc.uses:
         for r in topo.regions:
-            deps.update(_healthy(f"{dep}-{r}") if dep != "kv" else _healthy(f"kv-{r}"))
+            if dep != "kv":
+                deps.update(_healthy(f"{dep}-{r}"))
+            else:
+                deps.update(_healthy(f"kv-{r}", *([f"kvgate-{r}"] if plan.kv_gated else [])))
     if svc.image is None and svc.build is None:  # chaoskit's reference implementation
         image = _services_image()
         command: list[str] | None = ["python3", "-m", f"inworld.{name}"]
@@ -222,6 +241,8 @@ def _service(plan: Plan, name: str, region: str, labels: dict[str, str]) -> dict
             })
         else:
             env[f"{name.upper()}_PORT"] = str(svc.port)
+        if svc.capacity is not None:
+            env.update(svc.capacity.env(f"{name.upper()}_CAPACITY"))
         health = _wget(f"http://127.0.0.1:{svc.port}{svc.health_path}", "/bin/busybox")
         volumes: list[str] = []
     else:

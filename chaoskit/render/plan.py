@@ -6,6 +6,7 @@ worlds on one machine never clash. In every region's network:
     .1        gateway (where queries from the host appear to come from)
     .5        reaper (first region's network only)
     .6        agent of that region (its own network only)
+    .7        the store's capacity gate of that region, when the store has a capacity
     .10 + i   CoreDNS of region i        (attached to every region's network)
     .20 + i   Toxiproxy of region i      (attached to every region's network)
     .30       key-value store of that region (its own network only)
@@ -78,6 +79,14 @@ class Plan:
     def agent_ip(self, region: str) -> str:
         return self._host(region, 6)
 
+    def kvgate_ip(self, region: str) -> str:
+        return self._host(region, 7)
+
+    @property
+    def kv_gated(self) -> bool:
+        """Has the store a capacity, so that a gate stands between Toxiproxy and it?"""
+        return self.topology.model.kv.capacity is not None
+
     def reaper_ip(self) -> str:
         return self._host(self.topology.primary, 5)
 
@@ -86,7 +95,9 @@ class Plan:
         return self._host(region, SERVICE_HOST_BASE + k)
 
     def upstream_ip(self, endpoint: str, region: str) -> str:
-        return self.kv_ip(region) if endpoint == "kv" else self.service_ip(endpoint, region)
+        if endpoint == "kv":
+            return self.kvgate_ip(region) if self.kv_gated else self.kv_ip(region)
+        return self.service_ip(endpoint, region)
 
     # --- DNS views --------------------------------------------------------
     @property

@@ -112,6 +112,34 @@ def fault_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+def recovery_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each reverted fault's recovery curve as text rows: one per bucket after the revert."""
+    out = []
+    for curve in summary.get("recovery_curves", []):
+        rows = []
+        for w in curve["windows"]:
+            total = w["ok"] + w["fail"] + w["unknown"]
+            rate = w["success_rate"]
+            rows.append({
+                "after": f"+{w['after_revert']:g}–{w['after_revert'] + curve['bucket']:g} s",
+                "success": percent(rate),
+                "share": 0 if rate is None else round(100 * rate),
+                "ops": f"{w['ok']:,} / {total:,}",
+                "p50": seconds(w["p50"]),
+                "p99": seconds(w["p99"]),
+            })
+        ttr = curve["time_to_recover"]
+        out.append({
+            "fault": curve["fault"],
+            "since": f"{curve['since']:.2f} s",
+            "bucket": seconds(curve["bucket"]),
+            "recovered": ("never recovered" if ttr is None else
+                          "never degraded" if not curve["degraded"] else f"after {seconds(ttr)}"),
+            "rows": rows,
+        })
+    return out
+
+
 def run_time(seconds_since_start: Any) -> str:
     """A journal or note time as text, whatever the caller put there."""
     if isinstance(seconds_since_start, (int, float)) and not isinstance(seconds_since_start, bool):

@@ -14,6 +14,7 @@ from chaoskit.reports._figures import (
     fault_rows,
     headline_figures,
     promotion_rows,
+    recovery_rows,
     replication_rows,
     run_time,
     seconds,
@@ -39,7 +40,8 @@ def render_html(
     """The HTML report of `report`; `window` overrides the chart's window size in seconds."""
     if summary is None:
         summary = report.summary()
-    data = chart_data(report.history, notes=report.notes, window=window, end=report.duration)
+    data = chart_data(report.history, notes=report.notes, window=window, end=report.duration,
+                      recoveries=summary.get("recovery_curves"))
     journal = sorted(report.journal, key=lambda e: _sort_time(e.get("time")))
     return _environment.get_template("report.html.j2").render(
         report=report,
@@ -51,6 +53,7 @@ def render_html(
         dns=dns_rows(dns_windows(report.history)),
         replicas=replication_rows(summary),
         promotions=promotion_rows(summary),
+        recoveries=recovery_rows(summary),
         notes=[(i + 1, run_time(n["time"]), n["text"]) for i, n in enumerate(data["notes"])],
         window=seconds(data["window"]),
         journal=[_journal_row(e) for e in journal[:MAX_JOURNAL_ROWS]],

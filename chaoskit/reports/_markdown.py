@@ -10,6 +10,7 @@ from chaoskit.reports._figures import (
     fault_rows,
     headline_figures,
     promotion_rows,
+    recovery_rows,
     replication_rows,
     run_time,
 )
@@ -86,6 +87,16 @@ def render_markdown(report: RunReport, summary: dict[str, Any] | None = None) ->
                 f"| `{_cell(r['id'])}` | {_cell(r['names'])} | {_cell(r['client'])} | {r['before']} "
                 f"| {r['during']} | {r['first']} | {_cell(r['rcodes'])} | {mark}{_cell(r['flag'])} |")
     lines += _replication(summary)
+    for curve in recovery_rows(summary):
+        lines += ["", f"### Recovery curve of `{_cell(curve['fault'])}`", "",
+                  f"From the revert at {curve['since']}, in {curve['bucket']} buckets; "
+                  f"recovered (sustained success): {curve['recovered']}.", ""]
+        if curve["rows"]:
+            lines += ["| After revert | Success rate | ok / ops | p50 | p99 |", "|---|---|---|---|---|"]
+            lines += [f"| {r['after']} | {r['success']} | {r['ops']} | {r['p50']} | {r['p99']} |"
+                      for r in curve["rows"]]
+        else:
+            lines.append("No operation after the revert.")
     lines += ["", "### Headline figures", "", "| Figure | Value | |", "|---|---|---|"]
     for f in headline_figures(summary):
         lines.append(f"| {f.label} | **{_cell(f.value)}** | {_cell(f.sub)} |")

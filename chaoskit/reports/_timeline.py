@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from chaoskit.checks import fault_windows, replication_lag, series
+from chaoskit.checks import fault_windows, recovery_curve, replication_lag, series
 from chaoskit.history import History
 
 # Windows a chart may be cut into, smallest first: round numbers people read at a glance.
@@ -36,21 +36,24 @@ def chart_data(
     notes: Iterable[tuple[float, str]] | None = None,
     window: float | None = None,
     end: float | None = None,
+    recoveries: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The timeline of `history` as JSON-ready data.
 
     ``series`` holds one entry per window (start ``t``, counts by outcome,
     success rate, latency percentiles of ok ops in seconds), ``faults`` the
     fault windows (``end`` null while a fault is in force), ``notes`` the
-    markers, ``replication`` each replica's lag (``points``: ``t``, ``region``,
-    ``seconds``, ``bytes``) and the lag each promotion inherited (``promotions``),
-    drawn as a fourth panel when there are points. `notes` defaults to the
-    history's ``note`` events. `end` stretches the time axis, e.g. to the run's
-    full duration.
+    markers, ``recoveries`` where each reverted fault's recovery curve says the
+    service was back (`recoveries`: the summary's ``recovery_curves``, computed
+    with the default sustain when not given), ``replication`` each replica's lag
+    (``points``: ``t``, ``region``, ``seconds``, ``bytes``) and the lag each
+    promotion inherited (``promotions``), drawn as a fourth panel when there are
+    points. `notes` defaults to the history's ``note`` events. `end` stretches the
+    time axis, e.g. to the run's full duration.
 
     >>> data = chart_data(history, notes=[(12.5, "region b took over")])
     >>> sorted(data)
-    ['end', 'faults', 'notes', 'replication', 'series', 'start', 'version', 'window']
+    ['end', 'faults', 'notes', 'recoveries', 'replication', 'series', 'start', 'version', 'window']
     """
     lag = replication_lag(history)
     instants = [o.end for o in history.ops] + [e.time for e in history.events]
@@ -64,6 +67,9 @@ def chart_data(
     span_end = max([*instants, end or 0.0, 0.0])
     size = window if window is not None else window_for(span_end)
     windows = series(history, size, end=span_end)
+    if recoveries is None:
+        curves = (recovery_curve(history, w, bucket=size) for w in fault_windows(history))
+        recoveries = [c.to_dict() for c in curves if c is not None]
     return {
         "version": 1,
         "start": 0.0,
@@ -97,6 +103,8 @@ def chart_data(
                 for p in lag.promotions
             ],
         },
+        "recoveries": [{"fault": c["fault"], "since": c["since"], "recovered_at": c["recovered_at"]}
+                       for c in recoveries],
     }
 
 

@@ -39,7 +39,7 @@ from chaoskit.runner._gate import ProbeOutcome, gate_verdicts, probe_outcome
 from chaoskit.runner._probing import ProbeResult, label, run_probe
 from chaoskit.workload import ReplicationSampler, Workload, choose_target
 from chaoskit.world import World
-from chaoskit.world.exits import set_exits
+from chaoskit.world.exits import set_exits, set_load
 
 Listener = Callable[[dict[str, Any]], None]
 TICK = 0.02
@@ -180,11 +180,15 @@ class Run:
 
     def _configure_services(self) -> None:
         for name, cfg in self.services.items():
-            exits = cfg.get("exits")
-            if exits is None or name not in self.world.topology.services:
+            if name not in self.world.topology.services:
                 continue
-            set_exits(self.world, name, exits)
-            self.emit("configure", service=name, exits=exits)
+            exits, load = cfg.get("exits"), cfg.get("load")
+            if exits is not None:
+                set_exits(self.world, name, exits)
+                self.emit("configure", service=name, exits=exits)
+            if load is not None:
+                set_load(self.world, name, load)
+                self.emit("configure", service=name, load=load)
 
     def _start_workload(self) -> None:
         w = self.playbook.workload
@@ -198,6 +202,7 @@ class Run:
         horizon = w.duration or (self.playbook.method_span + (w.settle or 0) + 60)
         self.workload = Workload(target, rate=w.rate, mix={"write": w.mix.write, "read": w.mix.read},
                                  concurrency=w.concurrency, timeout=w.timeout, duration=horizon,
+                                 rate_steps=[(s.at, s.rate) for s in w.rate_steps],
                                  run_id=f"{self.playbook.name}-{int(time.time()) % 100000}")
         self.workload.start(self.history, self.t0)
         self.emit("workload", state="started", target=w.target, rate=w.rate, regions=regions)

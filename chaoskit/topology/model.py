@@ -13,9 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from chaoskit.errors import Problem, TopologyError
 from chaoskit.names import env_name_problem, image_problem, label_problem, suggest, url_path_problem
@@ -27,12 +35,14 @@ DEFAULT_TOPOLOGY_PATH = Path(__file__).with_name("default.yaml")
 HOST_VIEW = "host"
 # Names the world itself uses (containers, proxies, zone records, views): no region or
 # service may take one.
-RESERVED = {"coredns", "toxiproxy", "kv", "reaper", "tools", "agent", "replication", "dns",
-            "ns", HOST_VIEW}
+RESERVED = {"coredns", "toxiproxy", "kv", "kvgate", "reaper", "tools", "agent", "replication",
+            "dns", "ns", HOST_VIEW}
 # Ports on every Toxiproxy that endpoints may not take.
 RESERVED_PORTS = {8474: "the Toxiproxy API", 16379: "the replication link"}
 # chaoskit's reference services (in chaoskit/inworld/), run when a service gives no image.
 BUILTIN_SERVICES = {"orders", "auth"}
+# The reference services that enforce a `capacity:` themselves.
+CAPACITY_SERVICES = {"orders"}
 # The zone of world-wide names (``kv.global.<domain>``: the store's current primary),
 # served by every region's CoreDNS; so no region may take the name.
 GLOBAL_ZONE = "global"
@@ -46,6 +56,9 @@ SERVICE_HOST_BASE = 40
 PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
                                                           "192.168.0.0/16"))
 PORT = Field(ge=1, le=65535)
+# Bounds of a capacity: beyond them the gate's own threads, not the limit, would decide.
+MAX_IN_FLIGHT = 10_000
+MAX_OPS_PER_SECOND = 1_000_000
 
 
 def check_label(value: str, what: str) -> str:
@@ -85,10 +98,63 @@ class Images(BaseModel):
     python: ImageRef | None = None
 
 
+WhenFull = Literal["shed", "slow"]
+
+
+class Capacity(BaseModel):
+    """How much an endpoint takes before it sheds load or slows down (docs/capacity.md).
+
+    ``in_flight``: requests (the store: client connections, like Redis's ``maxclients``)
+    served at once; ``ops_per_second``: requests (the store: commands) started per second.
+    Beyond either, ``when_full: shed`` answers at once with an error (HTTP 503, a Redis
+    error reply), ``slow`` makes the request wait its turn (at most `MAX_WAIT` seconds).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    in_flight: int | None = Field(default=None, description="At most this many at once.")
+    ops_per_second: float | None = Field(default=None, description="At most this many a second.")
+    when_full: WhenFull = Field(default="shed", description="shed (fast error) or slow (queue).")
+
+    @field_validator("in_flight", mode="before")
+    @classmethod
+    def _in_flight(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or v > MAX_IN_FLIGHT:
+            raise ValueError(f"capacity in_flight must be a whole number from 1 to {MAX_IN_FLIGHT}, "
+                             f"got {v!r}")
+        return v
+
+    @field_validator("ops_per_second", mode="before")
+    @classmethod
+    def _rate(cls, v: Any) -> Any:
+        if (isinstance(v, bool) or not isinstance(v, int | float) or not v > 0
+                or v > MAX_OPS_PER_SECOND):
+            raise ValueError(f"capacity ops_per_second must be a positive number of at most "
+                             f"{MAX_OPS_PER_SECOND}, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _something(self) -> Capacity:
+        if self.in_flight is None and self.ops_per_second is None:
+            raise ValueError("a capacity gives in_flight, ops_per_second or both")
+        return self
+
+    def env(self, prefix: str) -> dict[str, str]:
+        """The capacity as ``<prefix>_IN_FLIGHT``... variables for the programs in the world."""
+        out: dict[str, str] = {f"{prefix}_WHEN_FULL": self.when_full}
+        if self.in_flight is not None:
+            out[f"{prefix}_IN_FLIGHT"] = str(self.in_flight)
+        if self.ops_per_second is not None:
+            out[f"{prefix}_OPS_PER_SECOND"] = f"{self.ops_per_second:g}"
+        return out
+
+
 class KV(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     port: int = Field(default=6379, ge=1, le=65535)
+    capacity: Capacity | None = Field(
+        default=None, description="Enforced by a gate in front of each region's store.")
 
 
 class Service(BaseModel):
@@ -113,6 +179,8 @@ class Service(BaseModel):
     env: dict[EnvName, str] = Field(default_factory=dict)
     uses: list[str] = Field(default_factory=list)
     health_path: UrlPath = "/health"
+    capacity: Capacity | None = Field(
+        default=None, description="Enforced by the reference services themselves.")
 
 
 class HostPorts(BaseModel):
@@ -341,6 +409,13 @@ def _semantic_problems(m: TopologyModel, src: Source, base: Path | None) -> list
                 problems.append(Problem(
                     f"build context {svc.build!r} of service {name!r} has no Dockerfile",
                     src.where(("services", name, "build"))))
+        if svc.capacity is not None and (svc.image is not None or svc.build is not None
+                                         or name not in CAPACITY_SERVICES):
+            problems.append(Problem(
+                f"service {name!r}: capacity is enforced by chaoskit's reference service "
+                f"({', '.join(sorted(CAPACITY_SERVICES))}) only; chaoskit cannot see this "
+                "service's requests", src.where(("services", name, "capacity")),
+                "limit it in the service itself, or give the store a capacity (kv: capacity:)"))
         if svc.image is None and svc.build is None and name not in BUILTIN_SERVICES:
             problems.append(Problem(
                 f"service {name!r} has no image; built-in implementations: "

@@ -93,6 +93,7 @@ class Workload:
         run_id: str | None = None,
         seed: int | None = None,
         catch_up: float = 0.5,
+        rate_steps: Sequence[tuple[float, float]] = (),
     ) -> None:
         self.targets: list[Target] = list(targets) if isinstance(targets, Sequence) else [targets]
         if not self.targets:
@@ -109,6 +110,8 @@ class Workload:
         self.timeout = timeout
         self.duration = duration
         self.catch_up = catch_up
+        #: ``(seconds since t0, rate)``: from then on, ops are due at that rate.
+        self.rate_steps = tuple((float(at), float(r)) for at, r in rate_steps)
         self.run_id = run_id or uuid.uuid4().hex[:8]
         self._rng = random.Random(seed)
         self._seed = self._rng.random()
@@ -140,7 +143,10 @@ class Workload:
         self._history = history
         now = time.monotonic()
         self._t0 = now if t0 is None else t0
-        self._schedule = Schedule(self.rate, now, now + self.duration, self.catch_up)
+        passed = [r for at, r in self.rate_steps if self._t0 + at <= now]
+        self._schedule = Schedule(passed[-1] if passed else self.rate, now, now + self.duration,
+                                  self.catch_up, tuple((self._t0 + at, r) for at, r in self.rate_steps
+                                                       if self._t0 + at > now))
         history.event(
             Event(
                 now - self._t0,
@@ -154,6 +160,7 @@ class Workload:
                     "concurrency": self.concurrency,
                     "timeout": self.timeout,
                     "duration": self.duration,
+                    **({"rate_steps": [list(s) for s in self.rate_steps]} if self.rate_steps else {}),
                 },
             )
         )

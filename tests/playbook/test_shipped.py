@@ -24,6 +24,7 @@ EXPECTED = {
     "dns-failover-stale-ttl",
     "kv-promotion-rpo",
     "replication-lag",
+    "long-tail",
 }
 def test_every_playbook_is_shipped() -> None:
     assert {p.stem for p in PLAYBOOKS} == EXPECTED

@@ -30,3 +30,20 @@ def test_catch_up_skips_ops_more_than_catch_up_late() -> None:
 def test_rejects_nonsense(rate: float, start: float, stop: float) -> None:
     with pytest.raises(ValueError):
         Schedule(rate, start, stop)
+
+
+def test_rate_steps_change_when_ops_are_due() -> None:
+    s = Schedule(rate=10, start=0.0, stop=10.0, steps=((5.0, 2.0),))
+    assert s.due(49) == pytest.approx(4.9)
+    assert s.due(50) == pytest.approx(5.0)
+    assert s.due(51) == pytest.approx(5.5)  # 2 a second from 5 s on
+    assert s.planned() == 60 and s.planned(5.0) == 50
+    assert s.rate_at(4.0) == 10 and s.rate_at(6.0) == 2
+    assert s.catch_up_to(0, 7.0) == (54, 54)
+    assert s.finished(60) and not s.finished(59)
+
+
+@pytest.mark.parametrize("steps", [((0.0, 5.0),), ((3.0, 5.0), (2.0, 1.0)), ((3.0, 0.0),)])
+def test_rate_steps_in_order_and_positive(steps: tuple[tuple[float, float], ...]) -> None:
+    with pytest.raises(ValueError):
+        Schedule(10, 0.0, 10.0, steps=steps)

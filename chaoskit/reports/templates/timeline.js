@@ -130,6 +130,16 @@
       el("title", {}, label, f.id + ": " + f.start + " s → " + (open ? "not reverted" : f.end + " s"));
     });
 
+    // Where each recovery curve says the service was back after its fault's revert.
+    (data.recoveries || []).forEach(function (r) {
+      if (r.recovered_at === null || r.recovered_at === undefined || r.recovered_at > t1) return;
+      var xr = x(r.recovered_at);
+      el("line", { x1: xr, x2: xr, y1: plotTop, y2: plotBottom, stroke: "#1f8a4c", "stroke-width": 2 }, svg);
+      var tag = el("text", { x: xr + 4, y: plotTop + 12, fill: "#1f8a4c", "font-weight": 600 }, svg,
+        "recovered " + (r.recovered_at - r.since).toFixed(1) + " s after revert");
+      el("title", {}, tag, r.fault + ": reverted at " + r.since.toFixed(2) + " s, sustained success from " + r.recovered_at.toFixed(2) + " s");
+    });
+
     // x axis under the last panel.
     var axisY = plotBottom;
     for (var t = Math.ceil(t0 / xStep) * xStep; t <= t1 + xStep * 1e-9; t += xStep) {

@@ -23,6 +23,7 @@ from chaoskit.cli import world as _world  # noqa: E402,F401  isort: skip
 from chaoskit.cli import faults as _faults  # noqa: E402,F401  isort: skip
 from chaoskit.cli import playbooks as _playbooks  # noqa: E402,F401  isort: skip
 from chaoskit.cli import gameday as _gameday  # noqa: E402,F401  isort: skip
+from chaoskit.cli import runtimes as _runtimes  # noqa: E402,F401  isort: skip
 
 
 def main(argv: list[str] | None = None) -> int:

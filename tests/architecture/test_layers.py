@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"__main__"},  # python -m chaoskit
     {"cli"},
     {"pytest_plugin", "gameday"},
-    {"runner"},
+    {"runner", "runtimes"},  # the runtime matrix drives faults on a world, as the runner does
     {"reports", "playbook"},
     {"checks"},
     {"faults", "workload"},

@@ -30,3 +30,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="session")
 def world(chaoskit_world: World) -> World:
     return chaoskit_world
+
+
+SLOW_RUNTIMES = "runtimes_slow"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `runtimes_slow` (the JVM's and Node.js's clients, big images) are opt-in:
+    deselected (not skipped) unless `-m` names the marker or CHAOSKIT_RUNTIMES_SLOW=1."""
+    wanted = SLOW_RUNTIMES in (config.option.markexpr or "")
+    if wanted or os.environ.get("CHAOSKIT_RUNTIMES_SLOW") == "1":
+        return
+    slow = [item for item in items if item.get_closest_marker(SLOW_RUNTIMES)]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker(SLOW_RUNTIMES)]

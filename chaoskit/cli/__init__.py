@@ -25,6 +25,7 @@ from chaoskit.cli import playbooks as _playbooks  # noqa: E402,F401  isort: skip
 from chaoskit.cli import gameday as _gameday  # noqa: E402,F401  isort: skip
 from chaoskit.cli import deps as _deps  # noqa: E402,F401  isort: skip
 from chaoskit.cli import sweep as _sweep  # noqa: E402,F401  isort: skip
+from chaoskit.cli import runtimes as _runtimes  # noqa: E402,F401  isort: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -172,19 +172,33 @@ def render(out: Path = typer.Option(Path("compose"), "--out", "-o", help="direct
 @images_app.command("build")
 def images_build(mode: str = typer.Option("local", help="local: build every stand-in; auto: only "
                                           "what is missing"),
-                 force: bool = typer.Option(False, help="rebuild even when present")) -> None:
+                 force: bool = typer.Option(False, help="rebuild even when present"),
+                 runtimes: str = typer.Option(None, "--runtimes", help="instead, the images of the "
+                                              "runtime matrix's clients: comma-separated "
+                                              "(glibc,musl,go,jvm,node) or 'all'")) -> None:
     """Build local equivalents of the pinned images (debootstrap, go install, docker build)."""
     from chaoskit.images import build_images
 
     if mode not in ("local", "auto"):
         raise UserError(f"--mode must be local or auto, not {mode!r}")
+    wanted: list[str] = []
+    if runtimes is not None:
+        from chaoskit.runtimes import parse_only
+
+        wanted = parse_only(None if runtimes == "all" else runtimes, where="--runtimes")
     started = time.monotonic()
     with console.status("building images") as st:
         def log(line: str) -> None:
             if line.startswith("["):
-                console.print(line)
+                console.print(escape(line))
             st.update(line[:100])
-        chosen = build_images(mode=mode, force=force, log=log)
+        if wanted:  # the runtime clients' images only (`chaoskit runtimes` builds them too)
+            from chaoskit.runtimes import build_runtime_images
+
+            chosen = {f"runtime {name}": built.tag
+                      for name, built in build_runtime_images(wanted, force=force, log=log).items()}
+        else:
+            chosen = build_images(mode=mode, force=force, log=log)
     for role, image in chosen.items():
         console.print(f"  {role:10} {image}")
     console.print(f"images ready in {time.monotonic() - started:.1f}s")

@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"cli"},
     {"pytest_plugin", "gameday"},
     {"sweep"},  # dependency x fault class, each cell a generated playbook run by the runner
-    {"runner"},
+    {"runner", "runtimes"},  # the runtime matrix drives faults on a world, as the runner does
     {"reports", "playbook"},
     {"checks"},
     {"faults", "workload", "discovery"},

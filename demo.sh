@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# With the test extras, so the README's test command (`python -m pytest`) works afterwards.
+# With the test extras, so the README's test command (`python -m pytest -n 2`) works afterwards.
 python3 -m pip install -q -e '.[test]'
 if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
   chaoskit doctor --fix

@@ -24,8 +24,8 @@ def test_demo_installs_the_test_extras() -> None:
 
 def test_the_readme_test_command_is_what_ci_runs() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert "\n    bash demo.sh\n" in readme and "\n    python -m pytest\n" in readme
-    assert "python -m pytest" in (ROOT / ".ci" / "run").read_text()
+    assert "\n    bash demo.sh\n" in readme and "\n    python -m pytest -n 2\n" in readme
+    assert "\npython -m pytest -n 2\n" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_every_lease_the_docs_quote_is_the_code_s() -> None:

@@ -210,7 +210,9 @@ expectations: {{requeried_within: 5s}}
     assert "cacher@us-west-2" not in clients
     assert [c.label for c in window.never_asked] == ["cacher@us-east-1"]
     cacher = clients["cacher@us-east-1"]
+    # It resolved once, when its container started, before the run: that question is kept.
     assert (cacher.during, cacher.first, cacher.asked_again) == (0, None, False)
+    assert cacher.before >= 1
     for label in ("orders@us-east-1", "orders@us-west-2"):
         orders = clients[label]
         assert orders.asked_again and orders.first is not None and orders.first <= 5, orders

@@ -21,7 +21,7 @@ for v in evaluate(history, {"rto": "10s", "lost_writes": 0}):
 ```
 """
 
-from chaoskit.checks._dns import ClientAsks, DnsWindow, dns_windows, requeried
+from chaoskit.checks._dns import ClientAsks, DnsWindow, broken_names, dns_windows, matches, requeried
 from chaoskit.checks._expectations import (
     Verdict,
     evaluate,
@@ -67,6 +67,7 @@ __all__ = [
     "StaleReads",
     "Verdict",
     "Window",
+    "broken_names",
     "bucket_for",
     "check_set",
     "dns_windows",
@@ -77,6 +78,7 @@ __all__ = [
     "impact",
     "known_expectations",
     "latency_of",
+    "matches",
     "parse_expectations",
     "percentile",
     "recovery",

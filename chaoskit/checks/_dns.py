@@ -107,6 +107,12 @@ def _targets(detail: dict[str, Any]) -> list[tuple[str, str | None]]:
     return out
 
 
+def broken_names(history: History) -> list[str]:
+    """Every DNS name or pattern a fault of `history` broke (from its fault-applied events)."""
+    return sorted({t for e in history.events if e.kind == "fault-applied"
+                   for t, _ in _targets(e.detail)})
+
+
 def _for_clients(q: Query, targets: list[tuple[str, str | None]]) -> bool:
     """Whether `q` asks a broken name from where the fault breaks it (a client's region)."""
     return any(matches(q.name, t) and (c is None or c == q.region) for t, c in targets)

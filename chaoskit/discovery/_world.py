@@ -45,8 +45,7 @@ def queries(world: World, since: float | None = None, until: float | None = None
     Each client address is named (`Query.client`, `Query.role`) from the world's address
     plan and its Docker networks. Raises `UserError` when the world is not up.
     """
-    plan = world.plan  # raises UserError when the world is not up
-    del plan
+    _ = world.plan  # raises UserError when the world is not up
     book = AddressBook.of(world)
     out: list[Query] = []
     for region in world.topology.regions:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from chaoskit.checks import Verdict, evaluate
+from chaoskit.checks import Verdict, broken_names, evaluate, matches
 from chaoskit.faults import Faults, FaultSpec, revert_on_signals
 from chaoskit.faults.controller import ActiveFault
 from chaoskit.history import Event, History
@@ -420,12 +420,18 @@ class Run:
         from chaoskit.discovery import queries
 
         try:
-            found = queries(self.world, since=self.wall0, until=time.time())
+            # From the world's start: a client that resolved a name once, before the run, and
+            # kept it is a client of that name too. Of the questions before the run, only those
+            # for the names the run's faults broke are kept (times before the start < 0).
+            found = queries(self.world, until=time.time())
         except Exception as exc:  # the verdicts that need them say they cannot judge
             self.emit("error", message=f"reading the DNS query log: {exc}")
             return
-        self.history.queries.extend(replace(q, time=round(q.time - self.wall0, 4)) for q in found)
-        self.emit("dns-queries", count=len(found))
+        broken = broken_names(self.history)
+        kept = [q for q in found
+                if q.time >= self.wall0 or any(matches(q.name, t) for t in broken)]
+        self.history.queries.extend(replace(q, time=round(q.time - self.wall0, 4)) for q in kept)
+        self.emit("dns-queries", count=len(kept))
 
     def _rollbacks(self) -> None:
         for index, step in enumerate(self.playbook.rollbacks):

@@ -146,3 +146,16 @@ def test_queries_survive_the_history_file(tmp_path: Any) -> None:
     assert again.queries == h.queries
     assert again.events[0].detail["dns"] == NX
     assert evaluate(again, {"requeried_within": "5s"}) == evaluate(h, {"requeried_within": "5s"})
+
+
+def test_the_names_a_runs_faults_broke() -> None:
+    from chaoskit.checks import broken_names
+
+    pattern = [{"target": "*.us-west-2.chaoskit.internal", "clients_of": None}]
+    h = history(faults=[("a", 1.0, 2.0, NX), ("b", 3.0, None, pattern), ("c", 4.0, 5.0, [])],
+                queries=[])
+    assert broken_names(h) == ["*.us-west-2.chaoskit.internal", KV]
+    # A question asked before the run (a negative time) makes a client of the name.
+    h.queries.append(ask(-300.0, client="cacher"))
+    [w, _] = dns_windows(h)
+    assert [(c.label, c.before, c.during) for c in w.clients] == [("cacher@us-east-1", 1, 0)]

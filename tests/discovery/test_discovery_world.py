@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import dns.exception
 import dns.message
 import dns.query
 import pytest
@@ -203,9 +204,15 @@ expectations: {{requeried_within: 5s}}
     [window] = dns_windows(history)
     assert window.fault == "nx" and window.names == (KV_EAST,)
     clients = {c.label: c for c in window.clients}
-    assert set(clients) == {"cacher@us-east-1", "orders@us-east-1", "orders@us-west-2"}, clients
+    # auth asks too (its health check pings the store); cacher@us-west-2 asks for its own
+    # region's store, which the fault leaves alone.
+    assert {"cacher@us-east-1", "orders@us-east-1", "orders@us-west-2"} <= set(clients), clients
+    assert "cacher@us-west-2" not in clients
+    assert [c.label for c in window.never_asked] == ["cacher@us-east-1"]
     cacher = clients["cacher@us-east-1"]
+    # It resolved once, when its container started, before the run: that question is kept.
     assert (cacher.during, cacher.first, cacher.asked_again) == (0, None, False)
+    assert cacher.before >= 1
     for label in ("orders@us-east-1", "orders@us-west-2"):
         orders = clients[label]
         assert orders.asked_again and orders.first is not None and orders.first <= 5, orders
@@ -220,3 +227,26 @@ expectations: {{requeried_within: 5s}}
     assert "❌ never asked again" in summary and "| orders@us-east-1 |" in summary
     html = (report / "report.html").read_text()
     assert "Did the DNS faults reach the clients?" in html and "cacher@us-east-1" in html
+
+
+def test_questions_are_logged_while_a_dns_fault_is_in_force(deps_world: World) -> None:
+    from chaoskit.faults import Faults
+
+    name = "auth.us-west-2.chaoskit.internal"
+    address = deps_world.dns_address("us-east-1")
+    with Faults(deps_world) as faults, faults.fault(
+            {"fault": "dns.timeout", "target": name, "region": "us-east-1", "clients_of": "host",
+             "id": "drop"}):
+        since = time.time()
+        for _ in range(3):  # dnspython: each question dropped, no answer comes
+            with pytest.raises(dns.exception.Timeout):
+                dns.query.udp(dns.message.make_query(name, "A"), address.host, port=address.port,
+                              timeout=0.5)
+
+        def dropped() -> list[Query] | None:
+            found = [q for q in queries(deps_world, since=since) if q.name == name]
+            return found if len(found) >= 3 else None
+
+        found = eventually(dropped, "3 dropped questions")
+    assert len(found) == 3
+    assert {(q.client, q.region, q.rcode) for q in found} == {("host", "us-east-1", "NOANSWER")}

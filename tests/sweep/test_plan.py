@@ -185,3 +185,19 @@ def test_a_settle_too_short_to_see_a_recovery_is_refused() -> None:
         plan(settle="3s")
     assert "--settle 3s is too short to judge rto" in messages(exc)
     assert plan(settle="3s", thresholds={"error_rate": "5%"}).options.settle == 3
+
+
+def test_parallel_waves_hold_only_cells_that_break_different_things(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from chaoskit.sweep import Sweep
+
+    p = plan(faults=["dns.nxdomain", "net.down"], parallel=4)
+    cells, _ = p.cells(p.candidates)
+    sweep = Sweep(p, SimpleNamespace(project="chaoskit-x"), tmp_path)  # type: ignore[arg-type]
+    wave = sweep._wave(cells)
+    # kv.us-east-1 and kv.us-west-2 are independent; two faults on one of them are not.
+    assert [c.id for c in wave] == ["kv.us-east-1/dns.nxdomain", "kv.us-west-2/dns.nxdomain"]
+    one = Sweep(plan(faults=["dns.nxdomain", "net.down"]), SimpleNamespace(project="chaoskit-x"),  # type: ignore[arg-type]
+                tmp_path)
+    assert [c.id for c in one._wave(cells)] == ["kv.us-east-1/dns.nxdomain"]

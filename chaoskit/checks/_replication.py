@@ -32,6 +32,11 @@ def _figure(sample: Sample, name: str) -> float | None:
     return float(value)
 
 
+def _measured(sample: Sample) -> bool:
+    """Both figures read: a sample that counts as a measurement of the lag."""
+    return _figure(sample, "seconds") is not None and _figure(sample, "bytes") is not None
+
+
 @dataclass(frozen=True)
 class ReplicaLag:
     """The lag of one replica (by region) over the run.
@@ -67,8 +72,8 @@ class ReplicaLag:
 class PromotionLag:
     """A promotion and the lag its new primary carried into it.
 
-    `seconds` and `bytes` are the promoted replica's last measured lag before
-    the promotion, taken at `measured_at` (None, with `reason`, if never
+    `seconds` and `bytes` are the promoted replica's last measured lag (both
+    figures read) before the promotion, taken at `measured_at` (None, with `reason`, if never
     measured). `lost_writes` and `rpo` are the run's (`chaoskit.checks.rpo`):
     the acknowledged writes the promotion cost; None when the set check could
     not judge.
@@ -150,7 +155,7 @@ def replication_lag(history: History, target: str | None = None) -> ReplicationL
 def _replica(region: str, rows: list[Sample]) -> ReplicaLag:
     seconds = [v for v in (_figure(s, "seconds") for s in rows) if v is not None]
     size = [v for v in (_figure(s, "bytes") for s in rows) if v is not None]
-    measured = sum(1 for s in rows if _figure(s, "seconds") is not None and _figure(s, "bytes") is not None)
+    measured = sum(1 for s in rows if _measured(s))
     counts: dict[str, int] = {}
     for s in rows:
         error = s.values.get("error")
@@ -182,7 +187,7 @@ def _promotions(
         promoted = e.detail.get("target")
         promoted = str(promoted) if promoted else None
         rows = [s for s in by_region.get(promoted or "", []) if s.time <= e.time]
-        measured = [s for s in rows if _figure(s, "seconds") is not None or _figure(s, "bytes") is not None]
+        measured = [s for s in rows if _measured(s)]
         last = measured[-1] if measured else None
         if promoted is None:
             reason = "the promotion's event does not name the promoted region"

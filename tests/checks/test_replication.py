@@ -114,6 +114,15 @@ def test_a_promotion_carries_the_last_lag_measured_and_the_writes_lost() -> None
     assert p.reason == ""
 
 
+def test_a_promotion_takes_the_last_sample_with_both_figures() -> None:
+    h = History()
+    h.sample(lag(13.0, "us-west-2", 1.5, 9000))
+    h.sample(lag(13.25, "us-west-2", 1.6, None, error="the primary's offset could not be read"))
+    h.event(Event(14.0, "fault-applied", "kv.promote", id="promote", detail={"target": "us-west-2"}))
+    (p,) = replication_lag(h).promotions
+    assert (p.measured_at, p.seconds, p.bytes) == (13.0, 1.5, 9000)
+
+
 def test_a_promotion_with_no_lag_measured_says_why() -> None:
     h = History()
     h.event(Event(14.0, "fault-applied", "kv.promote", id="promote", detail={"target": "us-west-2"}))

@@ -22,7 +22,7 @@ live = chart_json(chart_data(history, notes=[(12.5, "region b took over")]))
 ```
 """
 
-from chaoskit.reports._html import render_html, report_style
+from chaoskit.reports._html import page_templates, render_html, report_style
 from chaoskit.reports._journal import journal_document
 from chaoskit.reports._junit import render_junit
 from chaoskit.reports._markdown import render_markdown
@@ -37,6 +37,7 @@ __all__ = [
     "chart_data",
     "chart_json",
     "journal_document",
+    "page_templates",
     "render_html",
     "render_junit",
     "render_markdown",

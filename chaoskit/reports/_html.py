@@ -25,13 +25,21 @@ from chaoskit.reports._timeline import chart_data, chart_json, timeline_script
 # The page stays readable with a long game day's probe samples; journal.json has them all.
 MAX_JOURNAL_ROWS = 2000
 
-_environment = jinja2.Environment(
-    loader=jinja2.PackageLoader("chaoskit.reports", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+
+def page_templates(package: str) -> jinja2.Environment:
+    """The templates of `package`'s ``templates/`` folder, as every chaoskit page renders them:
+    autoescaped, strict about undefined names, blocks trimmed."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+_environment = page_templates("chaoskit.reports")
 
 
 def render_html(

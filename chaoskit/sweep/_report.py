@@ -12,19 +12,11 @@ import platform
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import jinja2
-
 from chaoskit.checks import format_measure
-from chaoskit.reports import report_style
+from chaoskit.reports import page_templates, report_style
 from chaoskit.sweep._matrix import CellResult, Matrix
 
-_environment = jinja2.Environment(
-    loader=jinja2.PackageLoader("chaoskit.sweep", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_environment = page_templates("chaoskit.sweep")
 
 
 def pct(value: float | None) -> str:

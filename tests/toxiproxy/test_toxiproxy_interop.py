@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chaoskit.toxiproxy import Latency, SlowClose, ToxiproxyClient
+from chaoskit.toxiproxy import Latency, Proxy, SlowClose, ToxiproxyClient
 
 if TYPE_CHECKING:  # the fixtures' types; conftest is not imported at run time
     from conftest import Wire
@@ -43,6 +43,12 @@ def Toxiproxy(client: ToxiproxyClient, monkeypatch: pytest.MonkeyPatch) -> Itera
         yield legacy.Toxiproxy
 
 
+def fastest(wire: Wire, proxy: Proxy) -> float:
+    """The fastest of three round trips: load slows some, never speeds one up. Without the
+    test's 200 ms latency toxic it is well below 0.2 s."""
+    return min(wire.roundtrip(proxy) for _ in range(3))
+
+
 def test_legacy_code_and_our_client_see_each_other(
     Toxiproxy: Any, client: ToxiproxyClient, echo_address: str, wire: Wire
 ) -> None:
@@ -52,7 +58,7 @@ def test_legacy_code_and_our_client_see_each_other(
         # What it made, we see.
         ours = client.get_proxy(name)
         assert ours.upstream == echo_address and ours.enabled and ours.listen == proxy.listen
-        assert wire.roundtrip(ours) < 0.05
+        assert fastest(wire, ours) < 0.15
 
         # Its toxic (add_toxic returns nothing): we see it, typed, and feel it.
         assert proxy.add_toxic(type="latency", attributes={"latency": 200}) is None
@@ -64,7 +70,7 @@ def test_legacy_code_and_our_client_see_each_other(
 
         assert proxy.destroy_toxic("latency_downstream") is True
         assert client.list_toxics(name) == []
-        assert wire.roundtrip(ours) < 0.05
+        assert fastest(wire, ours) < 0.15
 
         # Its disable is a real disable; our enable is seen by it.
         proxy.disable()
@@ -73,7 +79,7 @@ def test_legacy_code_and_our_client_see_each_other(
             wire.connect(ours).close()
         client.enable_proxy(name)
         assert Toxiproxy().get_proxy(name).enabled
-        assert wire.roundtrip(ours) < 0.05
+        assert fastest(wire, ours) < 0.15
         proxy.disable()
         proxy.enable()
         assert client.get_proxy(name).enabled
